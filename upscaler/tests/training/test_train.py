@@ -1,0 +1,57 @@
+import pytest
+import torch
+
+from upscaler.training.train import Trainer, TrainConfig
+
+
+def tiny_config(root, **overrides) -> TrainConfig:
+    values = dict(scale=2, n_blocks=1, n_channels=8, lr_patch=8, batch_size=4, iterations=10,
+                  max_lr=2e-3, val_every=5, threads=1, train_root=str(root), checkpoint_minutes=60)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def test_a_short_run_lowers_the_loss(tmp_path, synthetic_train_root):
+    trainer = Trainer(tmp_path / "run", tiny_config(synthetic_train_root, iterations=60))
+    losses = [trainer.step() for _ in range(60)]
+    assert sum(losses[-10:]) / 10 < 0.6 * sum(losses[:5]) / 5
+
+
+def test_resume_is_bit_exact(tmp_path, synthetic_train_root):
+    config = tiny_config(synthetic_train_root)
+    straight = Trainer(tmp_path / "straight", config)
+    straight.run(show_progress=False)
+
+    first = Trainer(tmp_path / "resumed", config)
+    for _ in range(4):
+        first.step()
+    first.save()
+    del first
+    resumed = Trainer(tmp_path / "resumed", config)
+    assert resumed.iteration == 4
+    resumed.run(show_progress=False)
+
+    assert resumed.iteration == straight.iteration == config.iterations
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    for key, value in straight.ema.state_dict().items():
+        assert torch.equal(value, resumed.ema.state_dict()[key]), key
+    assert [v["psnr"] for v in resumed.history["val"]] == [v["psnr"] for v in straight.history["val"]]
+
+
+def test_resume_refuses_changed_settings(tmp_path, synthetic_train_root):
+    Trainer(tmp_path / "run", tiny_config(synthetic_train_root)).save()
+    with pytest.raises(ValueError, match="n_channels"):
+        Trainer(tmp_path / "run", tiny_config(synthetic_train_root, n_channels=16))
+
+
+def test_growing_x2_into_x4_keeps_trained_weights(tmp_path, synthetic_train_root):
+    small = Trainer(tmp_path / "x2", tiny_config(synthetic_train_root, iterations=3))
+    small.run(show_progress=False)
+    grown = Trainer(tmp_path / "x4", tiny_config(
+        synthetic_train_root, scale=4, init_from=str(tmp_path / "x2" / "checkpoint.pt")))
+    ema_x2 = small.ema.module.state_dict()
+    for key, value in grown.model.state_dict().items():
+        if not key.startswith("upsample.1."):
+            assert torch.equal(value, ema_x2[key]), key
+    assert grown.model(torch.rand(1, 3, 8, 8)).shape == (1, 3, 32, 32)

@@ -1,0 +1,1 @@
+"""Training and evaluation of our generators (uses upscaler.engine, never Django)."""

@@ -1,0 +1,55 @@
+"""Y-channel PSNR and SSIM as SR papers report them (ITU-R BT.601 luma, border shaved)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+#: BT.601 studio-swing luma for RGB in [0, 255]: Y in [16, 235] (the Matlab rgb2ycbcr convention).
+_Y_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0
+
+
+def rgb_to_y(img: np.ndarray) -> np.ndarray:
+    """H×W×3 uint8 (or float in [0, 255]) → H×W float64 luma in [16, 235]."""
+    if img.ndim == 2:  # grayscale images are their own luma
+        return img.astype(np.float64) * (219.0 / 255.0) + 16.0
+    return img[..., :3].astype(np.float64) @ _Y_WEIGHTS + 16.0
+
+
+def shave(img: np.ndarray, border: int) -> np.ndarray:
+    return img[border:-border, border:-border] if border > 0 else img
+
+
+def psnr_y(sr: np.ndarray, hr: np.ndarray, *, border: int) -> float:
+    """PSNR in dB between the Y channels of two uint8 images of the same size."""
+    if sr.shape != hr.shape:
+        raise ValueError(f"shape mismatch: {sr.shape} vs {hr.shape}")
+    diff = shave(rgb_to_y(sr), border) - shave(rgb_to_y(hr), border)
+    mse = float(np.mean(diff**2))
+    return float("inf") if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    coords = torch.arange(size, dtype=torch.float64) - size // 2
+    g = torch.exp(-(coords**2) / (2 * sigma**2))
+    g /= g.sum()
+    return (g[:, None] * g[None, :])[None, None]
+
+
+def ssim_y(sr: np.ndarray, hr: np.ndarray, *, border: int) -> float:
+    """SSIM (Wang et al. 2004: 11×11 Gaussian σ=1.5, K1=0.01, K2=0.03, valid region) on Y."""
+    if sr.shape != hr.shape:
+        raise ValueError(f"shape mismatch: {sr.shape} vs {hr.shape}")
+    a = torch.from_numpy(shave(rgb_to_y(sr), border))[None, None]
+    b = torch.from_numpy(shave(rgb_to_y(hr), border))[None, None]
+    window = _gaussian_window()
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mu_a, mu_b = F.conv2d(a, window), F.conv2d(b, window)
+    var_a = F.conv2d(a * a, window) - mu_a**2
+    var_b = F.conv2d(b * b, window) - mu_b**2
+    cov = F.conv2d(a * b, window) - mu_a * mu_b
+    ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return float(ssim_map.mean())

@@ -1,0 +1,27 @@
+"""Training curves as a PNG: loss and validation PSNR against iterations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def plot_curves(history: dict, path: Path, *, title: str = "") -> None:
+    fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(10, 3.6))
+    train, val = history.get("train", []), history.get("val", [])
+    if train:
+        ax_loss.plot([p["iter"] for p in train], [p["loss"] for p in train], lw=0.8)
+        ax_loss.set_yscale("log")
+    ax_loss.set(xlabel="iteration", ylabel="Charbonnier loss", title=f"{title} training loss")
+    if val:
+        ax_psnr.plot([p["iter"] for p in val], [p["psnr"] for p in val], marker="o", ms=3)
+    ax_psnr.set(xlabel="iteration", ylabel="Y-PSNR (dB)", title="held-out validation PSNR")
+    for ax in (ax_loss, ax_psnr):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

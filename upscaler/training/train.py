@@ -1,0 +1,273 @@
+"""The PSNR training loop: Charbonnier loss, Adam + one-cycle, EMA, exact-resume checkpoints.
+
+A run lives in one directory (`checkpoint.pt`, `history.json`, `curves.png`) and can be stopped
+at any moment (SIGINT/SIGTERM or a time budget) and resumed later with the same numbers an
+uninterrupted run would have produced.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.optim.swa_utils import AveragedModel
+from tqdm import tqdm
+
+from upscaler.engine.archs.srresnet import SRResNet, SRResNetConfig, grow_scale
+from upscaler.training import data
+from upscaler.training.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from upscaler.training.losses import charbonnier
+from upscaler.training.metrics import psnr_y
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainConfig:
+    scale: int = 2
+    n_blocks: int = 8
+    n_channels: int = 48
+    norm: str = "none"
+    lr_patch: int = 32
+    batch_size: int = 16
+    iterations: int = 10_000
+    max_lr: float = 1e-3
+    pct_start: float = 0.05
+    ema_decay: float = 0.999
+    seed: int = 0
+    val_every: int = 500
+    checkpoint_minutes: float = 5.0
+    threads: int = 2
+    channels_last: bool = True
+    init_from: str | None = None  # a checkpoint of a smaller scale to grow from (progressive)
+    train_root: str = field(default_factory=lambda: str(data.default_train_root()))
+
+    def model_config(self) -> SRResNetConfig:
+        return SRResNetConfig(scale=self.scale, n_blocks=self.n_blocks, n_channels=self.n_channels, norm=self.norm)
+
+
+def ema_update_fn(decay: float):
+    """EMA with warm-up: the decay ramps as (1 + n) / (10 + n) up to `decay`, so the average does
+    not drag the random initial weights along for thousands of iterations in a short run."""
+
+    @torch.no_grad()
+    def update(ema_params, params, num_averaged):
+        n = int(num_averaged)
+        d = min(decay, (1 + n) / (10 + n))
+        torch._foreach_lerp_(ema_params, params, 1.0 - d)
+
+    return update
+
+
+def ema_weights(checkpoint: dict) -> dict[str, torch.Tensor]:
+    """The EMA generator's state_dict out of a checkpoint (AveragedModel prefixes 'module.')."""
+    prefix = "module."
+    return {k[len(prefix) :]: v for k, v in checkpoint["ema"].items() if k.startswith(prefix)}
+
+
+def build_model(config: TrainConfig) -> SRResNet:
+    torch.manual_seed(config.seed)
+    model = SRResNet(config.model_config())
+    if config.init_from:
+        source = load_checkpoint(Path(config.init_from))
+        source_config = SRResNetConfig.from_dict(source["model_config"])
+        small = SRResNet(source_config)
+        small.load_state_dict(ema_weights(source), strict=True)
+        model = grow_scale(small, config.scale) if source_config.scale != config.scale else small
+        if model.config != config.model_config():
+            raise ValueError(f"init_from has {source_config}, incompatible with {config.model_config()}")
+    return model
+
+
+@torch.inference_mode()
+def super_resolve(model: torch.nn.Module, lr: np.ndarray, *, channels_last: bool = True) -> np.ndarray:
+    """H×W×3 uint8 → (sH)×(sW)×3 uint8 through the model in one pass (small images only)."""
+    x = data.to_tensor(lr[None])
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = model(x).clamp_(0, 1).mul_(255).round_()
+    return y[0].permute(1, 2, 0).to(torch.uint8).numpy()
+
+
+def validate(model: torch.nn.Module, images: list[np.ndarray], scale: int, *, channels_last: bool) -> float:
+    """Mean Y-PSNR over held-out training images (never the benchmarks)."""
+    model.eval()
+    scores = []
+    for hr in images:
+        hr = data.crop_to_multiple(hr, scale)
+        sr = super_resolve(model, data.bicubic_downscale(hr, scale), channels_last=channels_last)
+        scores.append(psnr_y(sr, hr, border=scale))
+    return float(np.mean(scores))
+
+
+class Trainer:
+    def __init__(self, run_dir: Path, config: TrainConfig | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        ckpt_path = self.run_dir / CHECKPOINT
+        checkpoint = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
+        if checkpoint is not None:
+            saved = TrainConfig(**checkpoint["train_config"])
+            if config is not None and asdict(config) != asdict(saved):
+                # Only the length of a run may change on resume; anything else would be a new run.
+                changed = {k for k, v in asdict(config).items() if asdict(saved)[k] != v} - {"iterations"}
+                if changed:
+                    raise ValueError(f"{ckpt_path} was made with other settings: {sorted(changed)}")
+                saved.iterations = config.iterations
+            config = saved
+        if config is None:
+            raise FileNotFoundError(f"no checkpoint in {self.run_dir} and no configuration given")
+        self.config = config
+        torch.set_num_threads(config.threads)
+
+        paths = data.list_images(Path(config.train_root))
+        train_paths, val_paths = data.split_train_val(paths)
+        self.data_fingerprint = data.dataset_fingerprint(paths)
+        self.val_images = [data.load_rgb(p) for p in val_paths]
+        self.sampler = data.PatchSampler(
+            images=[data.load_rgb(p) for p in train_paths],
+            scale=config.scale,
+            lr_patch=config.lr_patch,
+            batch_size=config.batch_size,
+            rng=np.random.default_rng(config.seed),
+        )
+        self.n_train, self.n_val = len(train_paths), len(val_paths)
+
+        self.model = build_model(config) if checkpoint is None else SRResNet(config.model_config())
+        if config.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.ema = AveragedModel(self.model, multi_avg_fn=ema_update_fn(config.ema_decay), use_buffers=True)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.max_lr, betas=(0.9, 0.99))
+        self.scheduler = self._make_scheduler()
+        self.iteration = 0
+        self.cpu_seconds = 0.0
+        self.history: dict[str, list] = {"train": [], "val": []}
+        if checkpoint is not None:
+            self._restore(checkpoint)
+
+    def _make_scheduler(self) -> torch.optim.lr_scheduler.OneCycleLR:
+        return torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer,
+            max_lr=self.config.max_lr,
+            total_steps=self.config.iterations,
+            pct_start=self.config.pct_start,
+            div_factor=25.0,
+            final_div_factor=1e3,
+        )
+
+    def _restore(self, ckpt: dict) -> None:
+        self.model.load_state_dict(ckpt["model"], strict=True)
+        self.ema.load_state_dict(ckpt["ema"], strict=True)
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        if ckpt["scheduler"]["total_steps"] == self.config.iterations:
+            self.scheduler.load_state_dict(ckpt["scheduler"])
+        else:
+            # The run was lengthened: keep the position, stretch the remaining schedule.
+            log.warning("schedule length changed %s -> %s", ckpt["scheduler"]["total_steps"], self.config.iterations)
+            self.scheduler.last_epoch = ckpt["iteration"] - 1
+            self.scheduler._step_count = ckpt["iteration"]
+        self.sampler.set_state(ckpt["sampler_rng"])
+        restore_rng(ckpt["rng"])
+        self.iteration = ckpt["iteration"]
+        self.cpu_seconds = ckpt["cpu_seconds"]
+        self.history = json.loads(ckpt["history"])
+
+    def state(self) -> dict:
+        return {
+            "train_config": asdict(self.config),
+            "model_config": self.config.model_config().to_dict(),
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "sampler_rng": self.sampler.get_state(),
+            "rng": capture_rng(),
+            "iteration": self.iteration,
+            "cpu_seconds": self.cpu_seconds,
+            "data_fingerprint": self.data_fingerprint,
+            # JSON keeps the checkpoint free of pickled Python objects.
+            "history": json.dumps(self.history),
+        }
+
+    def save(self) -> None:
+        save_checkpoint(self.run_dir / CHECKPOINT, self.state())
+        (self.run_dir / "history.json").write_text(json.dumps(self.history, indent=1))
+        try:
+            from upscaler.training.plots import plot_curves
+
+            plot_curves(self.history, self.run_dir / "curves.png", title=self.run_dir.name)
+        except ImportError:  # matplotlib is optional for tests
+            pass
+
+    def step(self) -> float:
+        lr_batch, hr_batch = self.sampler.sample()
+        if self.config.channels_last:
+            lr_batch = lr_batch.contiguous(memory_format=torch.channels_last)
+            hr_batch = hr_batch.contiguous(memory_format=torch.channels_last)
+        self.model.train()
+        loss = charbonnier(self.model(lr_batch), hr_batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        self.ema.update_parameters(self.model)
+        self.iteration += 1
+        return float(loss.detach())
+
+    def run(self, *, max_seconds: float | None = None, show_progress: bool = True) -> None:
+        """Train until `iterations`, a time budget, or a signal; always leaves a checkpoint."""
+        stop = {"flag": False}
+
+        def request_stop(signum, frame):  # noqa: ARG001 - signal handler signature
+            stop["flag"] = True
+
+        previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        start_wall = last_save = time.monotonic()
+        cpu_mark = time.process_time()
+        window: list[float] = []
+        bar = tqdm(total=self.config.iterations, initial=self.iteration, disable=not show_progress, unit="it")
+        try:
+            while self.iteration < self.config.iterations and not stop["flag"]:
+                window.append(self.step())
+                bar.update(1)
+                now_cpu = time.process_time()
+                self.cpu_seconds += now_cpu - cpu_mark
+                cpu_mark = now_cpu
+                if self.iteration % 50 == 0 or self.iteration == self.config.iterations:
+                    self.history["train"].append(
+                        {"iter": self.iteration, "loss": float(np.mean(window)),
+                         "lr": self.scheduler.get_last_lr()[0], "cpu_s": round(self.cpu_seconds, 1)}
+                    )
+                    bar.set_postfix(loss=f"{np.mean(window):.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
+                    window = []
+                if self.iteration % self.config.val_every == 0 or self.iteration == self.config.iterations:
+                    psnr = validate(self.ema.module, self.val_images, self.config.scale,
+                                    channels_last=self.config.channels_last)
+                    self.history["val"].append({"iter": self.iteration, "psnr": round(psnr, 4),
+                                                "cpu_s": round(self.cpu_seconds, 1)})
+                    log.info("iter %d val PSNR %.3f dB", self.iteration, psnr)
+                    cpu_mark = time.process_time()  # validation is not training time
+                if time.monotonic() - last_save > self.config.checkpoint_minutes * 60:
+                    self.save()
+                    last_save = time.monotonic()
+                if max_seconds is not None and time.monotonic() - start_wall > max_seconds:
+                    break
+        finally:
+            bar.close()
+            self.save()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def best_val_psnr(history: dict) -> float:
+    vals = [v["psnr"] for v in history.get("val", [])]
+    return max(vals) if vals else -math.inf
