@@ -82,24 +82,22 @@ def read_image(
     src: BinaryIO | str | os.PathLike | bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS
 ) -> SourceImage:
     """Decode an image (file object, path or bytes) and normalise it for upscaling."""
-    if isinstance(src, (bytes, bytearray, memoryview)):
-        src = io.BytesIO(bytes(src))
     try:
+        if isinstance(src, (str, os.PathLike)):
+            # Read it all: the decoded image must outlive the file (animated files keep it open).
+            src = Path(src).read_bytes()
+        if isinstance(src, (bytes, bytearray, memoryview)):
+            src = io.BytesIO(bytes(src))
         with warnings.catch_warnings():
             # Pillow only warns between 1× and 2× its MAX_IMAGE_PIXELS: make that an error too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(src)
-            try:
-                return _decode(img, max_pixels)
-            finally:
-                if isinstance(src, (str, os.PathLike)):
-                    img.close()
+            return _decode(Image.open(src), max_pixels)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(f"The image is too large to process safely ({exc}).") from exc
     except UnidentifiedImageError as exc:
         raise UnsupportedImageError("The file is empty or not an image in a supported format.") from exc
-    except FileNotFoundError as exc:
-        raise UnsupportedImageError(f"No such file: {exc.filename}") from exc
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise UnsupportedImageError(f"Cannot read {exc.filename}: {exc.strerror}") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:  # Pillow's decoders use all four
         raise UnsupportedImageError(f"The image file is truncated or corrupt ({exc}).") from exc
 

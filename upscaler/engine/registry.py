@@ -188,3 +188,11 @@ def _atomic_write(dest: Path, text: str) -> None:
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
     os.replace(tmp, dest)
+
+
+def default_model_name(scale: int, config: EngineConfig | None = None) -> str:
+    """Our first trained generator that has `scale`, else bicubic (never a random network)."""
+    for info in list_models(config):
+        if info.kind == "srresnet" and scale in info.scales:
+            return info.name
+    return BICUBIC
