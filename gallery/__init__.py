@@ -1,0 +1,1 @@
+"""Gallery app: presentation of finished results (filled in by a later issue)."""

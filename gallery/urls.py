@@ -1,0 +1,9 @@
+"""Gallery URLs."""
+
+from django.urls import path
+
+from gallery import views
+
+app_name = "gallery"
+
+urlpatterns = [path("", views.index, name="index")]

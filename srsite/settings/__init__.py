@@ -1,0 +1,1 @@
+"""Settings package: base.py reads the environment; dev/test/production only override."""

@@ -1,0 +1,1 @@
+"""Upscaler app: submissions, jobs and notifications; `upscaler.engine` is the Django-free core."""

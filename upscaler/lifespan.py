@@ -1,0 +1,47 @@
+"""ASGI lifespan: binds the server loop for notifications and resumes embedded-mode jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from upscaler import jobs, notifications
+
+logger = logging.getLogger(__name__)
+
+
+class LifespanApp:
+    async def __call__(self, scope, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    notifications.bind_event_loop(asyncio.get_running_loop())
+                    if settings.UPSCALER_JOB_RUNNER == "thread":
+                        await sync_to_async(_resume_jobs, thread_sensitive=False)()
+                except Exception as exc:
+                    logger.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                jobs.shutdown(wait=False)
+                notifications.bind_event_loop(None)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _resume_jobs() -> None:
+    from django.db import connections
+
+    from upscaler.services.results import results_resume_embedded
+
+    try:
+        count = results_resume_embedded()
+        if count:
+            logger.info("resumed %d unfinished job(s)", count)
+    finally:
+        connections.close_all()

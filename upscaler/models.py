@@ -1,0 +1,125 @@
+"""Submission (an uploaded original) and Result (one upscaling job of it) with DB constraints."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+# Names of the original files are generated, never taken from the client.
+FORMAT_EXTENSIONS = {"JPEG": "jpg", "TIFF": "tif"}
+
+
+def format_extension(image_format: str) -> str:
+    ext = FORMAT_EXTENSIONS.get(image_format.upper(), image_format.lower())
+    return "".join(ch for ch in ext if ch.isalnum())[:8] or "bin"
+
+
+def original_upload_to(instance: "Submission", filename: str) -> str:
+    created = instance.created
+    return (
+        f"uploads/{created:%Y}/{created:%m}/{instance.id}.{format_extension(instance.format)}"
+    )
+
+
+def output_upload_to(instance: "Result", filename: str) -> str:
+    queued = instance.queued_at
+    return f"results/{queued:%Y}/{queued:%m}/{instance.id}.png"
+
+
+class Submission(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    original = models.FileField(upload_to=original_upload_to, max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=16)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.PositiveBigIntegerField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="submissions",
+    )
+    # Anonymous owners are identified by their browser session.
+    session_key = models.CharField(max_length=40, blank=True, default="", db_index=True)
+    created = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner__isnull=False) | ~Q(session_key=""),
+                name="submission_has_owner_or_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(width__gt=0) & Q(height__gt=0), name="submission_positive_size"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Submission {self.id} ({self.width}x{self.height} {self.format})"
+
+
+class ResultStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Result(models.Model):
+    Status = ResultStatus
+    TERMINAL = frozenset({ResultStatus.SUCCEEDED, ResultStatus.FAILED, ResultStatus.CANCELLED})
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="results")
+    model_name = models.CharField(max_length=64)
+    scale = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        max_length=16, choices=ResultStatus.choices, default=ResultStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    tiles_done = models.PositiveIntegerField(default=0)
+    tiles_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    output = models.FileField(upload_to=output_upload_to, blank=True, max_length=255)
+    output_width = models.PositiveIntegerField(null=True, blank=True)
+    output_height = models.PositiveIntegerField(null=True, blank=True)
+    queued_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    inference_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Idempotent claiming: each claim increments `attempts` (a fencing token for later
+    # updates) and sets a lease; a `running` row with an expired lease was abandoned.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["queued_at"]
+        indexes = [models.Index(fields=["status", "claimed_until"], name="result_status_lease")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100), name="result_progress_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ResultStatus.values), name="result_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(scale__gte=1) & Q(scale__lte=16), name="result_scale_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded")
+                | (~Q(output="") & Q(output_width__isnull=False) & Q(output_height__isnull=False)),
+                name="result_succeeded_has_output",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Result {self.id} ({self.model_name} x{self.scale}, {self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL

@@ -1,0 +1,1 @@
+"""Services own every write: submissions (uploads), results (job lifecycle), references."""

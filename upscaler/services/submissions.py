@@ -1,0 +1,91 @@
+"""Creating a submission: validate the upload, store the original, queue its result."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from upscaler import engine, engine_provider, jobs
+from upscaler.models import Result, Submission
+
+
+def submission_create(
+    *, owner, session_key: str | None, upload, scale: int, model_name: str
+) -> Submission:
+    """Validate and store an upload, create its Submission + queued Result, dispatch on commit.
+
+    `owner` is the user (None or anonymous for a guest, who is then identified by
+    `session_key`). Invalid input raises django ValidationError (with a code) and leaves
+    no row and no file.
+    """
+    if owner is not None and not owner.is_authenticated:
+        owner = None
+    if owner is None and not session_key:
+        raise ValueError("an anonymous submission needs a session key")
+
+    model = engine_provider.get_model(model_name)
+    if model is None:
+        raise ValidationError(f"Unknown model {model_name!r}.", code="unknown_model")
+    if scale not in model.scales:
+        allowed = ", ".join(f"×{s}" for s in model.scales)
+        raise ValidationError(
+            f"Model {model.name} cannot upscale ×{scale} (it offers {allowed}).", code="bad_scale"
+        )
+
+    size = upload.size or 0
+    if size == 0:
+        raise ValidationError("The file is empty.", code="empty")
+    if size > settings.UPSCALER_MAX_UPLOAD_BYTES:
+        limit_mb = settings.UPSCALER_MAX_UPLOAD_BYTES / (1024 * 1024)
+        raise ValidationError(f"The file is larger than {limit_mb:.0f} MB.", code="too_large")
+
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    try:
+        source = engine_provider.read_image(upload)
+    except engine.ImageTooLargeError as exc:
+        raise ValidationError(str(exc), code="too_large") from exc
+    except engine.EngineError as exc:
+        raise ValidationError(str(exc), code="unsupported_image") from exc
+    upload.seek(0)
+
+    out_w, out_h = source.width * scale, source.height * scale
+    if out_w * out_h > settings.UPSCALER_MAX_OUTPUT_PIXELS:
+        raise ValidationError(
+            f"A {source.width}×{source.height} image at ×{scale} would be {out_w}×{out_h}, "
+            f"more than this server's limit of {settings.UPSCALER_MAX_OUTPUT_PIXELS:,} pixels. "
+            "Choose a smaller scale or image.",
+            code="too_large",
+        )
+
+    now = timezone.now()
+    submission = Submission(
+        width=source.width,
+        height=source.height,
+        format=source.format,
+        sha256=digest.hexdigest(),
+        size_bytes=size,
+        owner=owner,
+        session_key="" if owner is not None else session_key,
+        created=now,
+    )
+    # The stored name comes from upload_to (uploads/<yyyy>/<mm>/<uuid>.<ext>), not the client.
+    submission.original.save("original", upload, save=False)
+    try:
+        with transaction.atomic():
+            submission.save(force_insert=True)
+            result = Result.objects.create(
+                submission=submission, model_name=model.name, scale=scale, queued_at=now
+            )
+            transaction.on_commit(partial(jobs.result_dispatch, result.id))
+    except BaseException:
+        submission.original.storage.delete(submission.original.name)
+        raise
+    return submission

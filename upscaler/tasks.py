@@ -1,0 +1,30 @@
+"""Celery tasks (thin): plumbing around services.results.result_process."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from upscaler.services.results import ClaimOutcome, result_process
+
+# A duplicate delivery of a job still running elsewhere is retried after its lease; if that
+# worker died, the retry takes the job over.
+MAX_LEASE_RETRIES = 5
+
+
+@shared_task(
+    name="upscaler.result_process",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    queue="inference",
+    ignore_result=True,
+    max_retries=MAX_LEASE_RETRIES,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def result_process_task(self, result_id: str) -> str:
+    report = result_process(result_id=result_id)
+    if report.outcome is ClaimOutcome.BUSY:
+        raise self.retry(countdown=report.retry_in or 60)
+    return report.status or "missing"

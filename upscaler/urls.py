@@ -1,0 +1,16 @@
+"""URLs of the upscaler pages."""
+
+from django.urls import path
+
+from upscaler import views
+
+app_name = "upscaler"
+
+urlpatterns = [
+    path("", views.upload, name="upload"),
+    path("s/<uuid:submission_id>/", views.submission_detail, name="submission"),
+    path("s/<uuid:submission_id>/original", views.submission_original, name="submission-original"),
+    path("r/<uuid:result_id>/output.png", views.result_output, name="result-output"),
+    path("r/<uuid:result_id>/bicubic.png", views.result_reference, name="result-reference"),
+    path("r/<uuid:result_id>/cancel", views.result_cancel_view, name="result-cancel"),
+]

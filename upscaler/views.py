@@ -1,0 +1,89 @@
+"""HTML views (thin): upload page, submission page, owner-checked file downloads, cancel."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from upscaler import selectors
+from upscaler.forms import UploadForm
+from upscaler.services.references import result_reference_ensure
+from upscaler.services.results import result_cancel
+from upscaler.services.submissions import submission_create
+
+
+def _viewer(request: HttpRequest) -> dict:
+    return {"user": request.user, "session_key": request.session.session_key}
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            if not request.session.session_key:
+                request.session.save()  # anonymous owners are identified by their session
+            try:
+                submission = submission_create(
+                    owner=request.user,
+                    session_key=request.session.session_key,
+                    upload=form.cleaned_data["image"],
+                    scale=form.cleaned_data["scale"],
+                    model_name=form.cleaned_data["model"],
+                )
+            except ValidationError as exc:
+                field = "scale" if exc.code == "bad_scale" else "model" if exc.code == "unknown_model" else "image"
+                form.add_error(field, exc)
+            else:
+                return redirect("upscaler:submission", submission_id=submission.id)
+        status = 400
+    else:
+        form = UploadForm()
+    return render(request, "upscaler/upload.html", {"form": form}, status=status)
+
+
+def submission_detail(request: HttpRequest, submission_id) -> HttpResponse:
+    submission = selectors.submission_get_visible(submission_id=submission_id, **_viewer(request))
+    if submission is None:
+        raise Http404("No such submission")
+    results = selectors.submission_results(submission_id=submission.id)
+    return render(
+        request, "upscaler/submission.html", {"submission": submission, "results": results}
+    )
+
+
+def submission_original(request: HttpRequest, submission_id) -> FileResponse:
+    submission = selectors.submission_get_visible(submission_id=submission_id, **_viewer(request))
+    if submission is None:
+        raise Http404("No such submission")
+    return FileResponse(submission.original.open("rb"))
+
+
+def _visible_succeeded_result(request: HttpRequest, result_id):
+    result = selectors.result_get_visible(result_id=result_id, **_viewer(request))
+    if result is None or result.status != result.Status.SUCCEEDED:
+        raise Http404("No such result")
+    return result
+
+
+def result_output(request: HttpRequest, result_id) -> FileResponse:
+    result = _visible_succeeded_result(request, result_id)
+    return FileResponse(result.output.open("rb"), content_type="image/png")
+
+
+def result_reference(request: HttpRequest, result_id) -> FileResponse:
+    result = _visible_succeeded_result(request, result_id)
+    name = result_reference_ensure(result=result)
+    return FileResponse(result.output.storage.open(name, "rb"), content_type="image/png")
+
+
+@require_POST
+def result_cancel_view(request: HttpRequest, result_id) -> HttpResponse:
+    result = selectors.result_get_visible(result_id=result_id, **_viewer(request))
+    if result is None:
+        raise Http404("No such result")
+    result_cancel(result_id=result.id)
+    return redirect("upscaler:submission", submission_id=result.submission_id)
