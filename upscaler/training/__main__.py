@@ -8,11 +8,12 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from upscaler.training.gan import GANConfig, GANTrainer
 from upscaler.training.train import Trainer, TrainConfig
 
 
-def _add_train_options(parser: argparse.ArgumentParser) -> None:
-    for f in fields(TrainConfig):
+def _add_train_options(parser: argparse.ArgumentParser, config_class: type = TrainConfig) -> None:
+    for f in fields(config_class):
         flag = "--" + f.name.replace("_", "-")
         default = f.default if not callable(getattr(f, "default_factory", None)) else f.default_factory()
         if f.type in ("bool", bool):
@@ -22,9 +23,9 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, type=kind, default=None, help=f"default: {default}")
 
 
-def _config_from(args: argparse.Namespace) -> TrainConfig:
-    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
-    return TrainConfig(**given)
+def _config_from(args: argparse.Namespace, config_class: type = TrainConfig) -> TrainConfig:
+    given = {f.name: getattr(args, f.name) for f in fields(config_class) if getattr(args, f.name) is not None}
+    return config_class(**given)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +38,31 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true")
     _add_train_options(train)
 
+    gan = sub.add_parser("gan", help="fine-tune a PSNR checkpoint adversarially (SRGAN + SRPGAN loss)")
+    gan.add_argument("run_dir", type=Path)
+    gan.add_argument("--max-minutes", type=float, default=None)
+    gan.add_argument("--no-progress", action="store_true")
+    _add_train_options(gan, GANConfig)
+
+    export = sub.add_parser("export", help="write a run's EMA generator as shipped safetensors weights")
+    export.add_argument("run_dir", type=Path)
+    export.add_argument("output", type=Path, help="e.g. upscaler/weights/srresnet-x4.safetensors")
+    export.add_argument("--family", default="srresnet", help="model family name (srresnet, srgan)")
+    export.add_argument("--no-evaluate", action="store_true", help="skip the benchmark table")
+
+    evaluate = sub.add_parser("evaluate", help="Y-PSNR/SSIM on Set5, Set14, BSD100 (after training only)")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=Path, help="a training run directory (its EMA generator)")
+    source.add_argument("--model", help="a registered model name, run through the served engine path")
+    evaluate.add_argument("--scale", type=int, default=None)
+    evaluate.add_argument("--sets", default="Set5,Set14,BSD100")
+    evaluate.add_argument("--output", type=Path, default=None, help="also write the markdown table here")
+
+    sheet = sub.add_parser("sheet", help="HR | bicubic | PSNR | GAN comparison sheet on CC0 photos")
+    sheet.add_argument("output", type=Path)
+    sheet.add_argument("--run", type=Path, action="append", required=True,
+                       help="a run directory; repeat for several models (PSNR, then GAN)")
+
     sweep = sub.add_parser("sweep", help="compare generator sizes at an equal CPU budget")
     sweep.add_argument("out_dir", type=Path)
     sweep.add_argument("--cpu-minutes", type=float, default=10.0)
@@ -47,17 +73,49 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    if args.command == "train":
+    if args.command in ("train", "gan"):
+        trainer_class = GANTrainer if args.command == "gan" else Trainer
+        config_class = trainer_class.config_class
         if (args.run_dir / "checkpoint.pt").exists():
             # Resuming: the saved settings stand; only the run's length may be changed.
-            config = _merged_length(args) if args.iterations is not None else None
+            config = _merged_length(args, config_class) if args.iterations is not None else None
         else:
-            config = _config_from(args)
-        trainer = Trainer(args.run_dir, config)
+            config = _config_from(args, config_class)
+        trainer = trainer_class(args.run_dir, config)
         max_seconds = None if args.max_minutes is None else args.max_minutes * 60
         trainer.run(max_seconds=max_seconds, show_progress=not args.no_progress)
         print(f"stopped at iteration {trainer.iteration}/{trainer.config.iterations}, "
               f"{trainer.cpu_seconds / 3600:.2f} CPU-hours; checkpoint in {args.run_dir}")
+        return 0
+    if args.command == "export":
+        from upscaler.training.export import export_run
+
+        metadata = export_run(args.run_dir, args.output, family=args.family, evaluate_benchmarks=not args.no_evaluate)
+        print(metadata.get("evaluation_markdown", ""))
+        print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB)")
+        return 0
+    if args.command == "evaluate":
+        from upscaler.training.evaluate import evaluate_command
+
+        table = evaluate_command(run=args.run, model=args.model, scale=args.scale, sets=tuple(args.sets.split(",")))
+        print(table)
+        if args.output:
+            args.output.write_text(table)
+        return 0
+    if args.command == "sheet":
+        from upscaler.training.evaluate import bicubic_upscale
+        from upscaler.training.export import checkpoint_upscale, model_from_checkpoint
+        from upscaler.training.sheet import make_sheet
+
+        methods, scales = {}, set()
+        for run in args.run:
+            network, _ = model_from_checkpoint(run / "checkpoint.pt")
+            scales.add(network.config.scale)
+            methods[run.name] = checkpoint_upscale(network)
+        if len(scales) != 1:
+            raise SystemExit(f"all runs must have one scale, got {sorted(scales)}")
+        scale = scales.pop()
+        print(make_sheet({"bicubic": bicubic_upscale(scale), **methods}, scale, args.output))
         return 0
     if args.command == "sweep":
         from upscaler.training.sweep import run_sweep, sweep_markdown
@@ -72,10 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _merged_length(args: argparse.Namespace) -> TrainConfig:
+def _merged_length(args: argparse.Namespace, config_class: type) -> TrainConfig:
     from upscaler.training.checkpoint import load_checkpoint
 
-    saved = TrainConfig(**load_checkpoint(args.run_dir / "checkpoint.pt")["train_config"])
+    saved = config_class(**load_checkpoint(args.run_dir / "checkpoint.pt")["train_config"])
     saved.iterations = args.iterations
     return saved
 

@@ -8,6 +8,7 @@ benchmark images are read here and only here, after training: never for training
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,3 +93,37 @@ def table_as_metadata(table: dict[str, dict[str, SetScore]]) -> dict:
     """The table in plain JSON-able form, for weight-file metadata."""
     return {name: {s: {"psnr": round(v.psnr, 3), "ssim": round(v.ssim, 4)} for s, v in scores.items()}
             for name, scores in table.items()}
+
+
+def engine_upscale(name: str, scale: int) -> Upscale:
+    """A registered model through the served path (tiling, precision, I/O) of the engine."""
+    from upscaler.engine import EngineConfig, load_upscaler, read_image
+
+    upscaler = load_upscaler(name, scale, EngineConfig())
+
+    def upscale(lr: np.ndarray) -> np.ndarray:
+        encoded = io.BytesIO()
+        Image.fromarray(lr).save(encoded, format="PNG")  # lossless: the engine sees exactly `lr`
+        source = read_image(encoded.getvalue(), max_pixels=lr.shape[0] * lr.shape[1])
+        return np.array(upscaler(source).convert("RGB"))
+
+    return upscale
+
+
+def evaluate_command(*, run: Path | None, model: str | None, scale: int | None,
+                     sets: tuple[str, ...] = BENCHMARK_SETS, root: Path | None = None) -> str:
+    """Evaluate a training run or a registered model beside bicubic; returns the markdown table."""
+    if run is not None:
+        from upscaler.training.export import checkpoint_upscale, model_from_checkpoint
+
+        network, _ = model_from_checkpoint(Path(run) / "checkpoint.pt")
+        if scale not in (None, network.config.scale):
+            raise ValueError(f"{run} is a x{network.config.scale} model, not x{scale}")
+        scale = network.config.scale
+        methods = {f"{Path(run).name} (ours)": checkpoint_upscale(network)}
+    else:
+        if scale is None:
+            raise ValueError("--scale is required with --model")
+        methods = {f"{model} (ours)": engine_upscale(model, scale)}
+    methods["bicubic (ours, Pillow)"] = bicubic_upscale(scale)
+    return markdown_table(evaluate(methods, scale, root, sets), scale, sets)

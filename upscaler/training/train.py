@@ -110,13 +110,17 @@ def validate(model: torch.nn.Module, images: list[np.ndarray], scale: int, *, ch
 
 
 class Trainer:
+    """PSNR training; subclasses (the GAN trainer) add networks through the `_extra` hooks."""
+
+    config_class: type[TrainConfig] = TrainConfig
+
     def __init__(self, run_dir: Path, config: TrainConfig | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         ckpt_path = self.run_dir / CHECKPOINT
         checkpoint = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
         if checkpoint is not None:
-            saved = TrainConfig(**checkpoint["train_config"])
+            saved = self.config_class(**checkpoint["train_config"])
             if config is not None and asdict(config) != asdict(saved):
                 # Only the length of a run may change on resume; anything else would be a new run.
                 changed = {k for k, v in asdict(config).items() if asdict(saved)[k] != v} - {"iterations"}
@@ -151,8 +155,18 @@ class Trainer:
         self.iteration = 0
         self.cpu_seconds = 0.0
         self.history: dict[str, list] = {"train": [], "val": []}
+        self._setup_extra()
         if checkpoint is not None:
             self._restore(checkpoint)
+
+    def _setup_extra(self) -> None:
+        """Hook: build extra networks/optimisers (after the generator, before a restore)."""
+
+    def _extra_state(self) -> dict:
+        return {}
+
+    def _restore_extra(self, ckpt: dict) -> None:
+        """Hook: restore what `_extra_state` saved."""
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.OneCycleLR:
         return torch.optim.lr_scheduler.OneCycleLR(
@@ -180,6 +194,7 @@ class Trainer:
         self.iteration = ckpt["iteration"]
         self.cpu_seconds = ckpt["cpu_seconds"]
         self.history = json.loads(ckpt["history"])
+        self._restore_extra(ckpt)
 
     def state(self) -> dict:
         return {
@@ -196,6 +211,7 @@ class Trainer:
             "data_fingerprint": self.data_fingerprint,
             # JSON keeps the checkpoint free of pickled Python objects.
             "history": json.dumps(self.history),
+            **self._extra_state(),
         }
 
     def save(self) -> None:
@@ -208,11 +224,15 @@ class Trainer:
         except ImportError:  # matplotlib is optional for tests
             pass
 
-    def step(self) -> float:
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         lr_batch, hr_batch = self.sampler.sample()
         if self.config.channels_last:
             lr_batch = lr_batch.contiguous(memory_format=torch.channels_last)
             hr_batch = hr_batch.contiguous(memory_format=torch.channels_last)
+        return lr_batch, hr_batch
+
+    def step(self) -> float:
+        lr_batch, hr_batch = self._batch()
         self.model.train()
         loss = charbonnier(self.model(lr_batch), hr_batch)
         self.optimizer.zero_grad(set_to_none=True)
@@ -245,7 +265,8 @@ class Trainer:
                 if self.iteration % 50 == 0 or self.iteration == self.config.iterations:
                     self.history["train"].append(
                         {"iter": self.iteration, "loss": float(np.mean(window)),
-                         "lr": self.scheduler.get_last_lr()[0], "cpu_s": round(self.cpu_seconds, 1)}
+                         "lr": self.scheduler.get_last_lr()[0], "cpu_s": round(self.cpu_seconds, 1),
+                         **getattr(self, "last_terms", {})}
                     )
                     bar.set_postfix(loss=f"{np.mean(window):.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
                     window = []

@@ -55,3 +55,27 @@ def test_growing_x2_into_x4_keeps_trained_weights(tmp_path, synthetic_train_root
         if not key.startswith("upsample.1."):
             assert torch.equal(value, ema_x2[key]), key
     assert grown.model(torch.rand(1, 3, 8, 8)).shape == (1, 3, 32, 32)
+
+
+def test_gan_fine_tuning_runs_and_resumes_exactly(tmp_path, synthetic_train_root):
+    from upscaler.training.gan import GANConfig, GANTrainer
+
+    Trainer(tmp_path / "psnr", tiny_config(synthetic_train_root, iterations=3)).run(show_progress=False)
+    gan_values = {**tiny_config(synthetic_train_root).__dict__, "iterations": 6, "d_base_channels": 4,
+                  "init_from": str(tmp_path / "psnr" / "checkpoint.pt")}
+    config = GANConfig(**gan_values)
+    straight = GANTrainer(tmp_path / "gan", config)
+    straight.run(show_progress=False)
+    assert set(straight.last_terms) == {"content", "perceptual", "adversarial", "d_loss"}
+    assert all(torch.isfinite(torch.tensor(v)) for v in straight.last_terms.values())
+
+    part = GANTrainer(tmp_path / "gan2", config)
+    for _ in range(2):
+        part.step()
+    part.save()
+    resumed = GANTrainer(tmp_path / "gan2", config)
+    resumed.run(show_progress=False)
+    for key, value in straight.discriminator.state_dict().items():
+        assert torch.equal(value, resumed.discriminator.state_dict()[key]), key
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key

@@ -1,0 +1,64 @@
+"""Turn a training run into a shipped model: EMA weights + metadata (+ evaluation) as safetensors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+from upscaler.engine.archs.srresnet import SRResNet, SRResNetConfig
+from upscaler.engine.weights import save_weights
+from upscaler.training.checkpoint import load_checkpoint
+from upscaler.training.train import best_val_psnr, ema_weights, super_resolve
+
+TRAINING_DATA = ("T91 (Yang et al. 2010) + BSD200 (BSDS300 train split), every 20th image held out "
+                 "for validation; LR by Pillow bicubic (antialiased) downscaling")
+LICENCE = ("Weights trained by the srsite project from scratch. The training images (T91, BSDS300) "
+           "are distributed for non-commercial research use; treat the weights the same way.")
+DESCRIPTIONS = {
+    "srresnet": "SRResNet-family generator trained for PSNR (Charbonnier loss): faithful, smooth detail.",
+    "srgan": "SRGAN generator fine-tuned with an adversarial + discriminator-feature (SRPGAN) loss: "
+             "sharper textures, lower PSNR; may invent detail.",
+}
+
+
+def model_from_checkpoint(path: Path) -> tuple[SRResNet, dict]:
+    checkpoint = load_checkpoint(path)
+    model = SRResNet(SRResNetConfig.from_dict(checkpoint["model_config"]))
+    model.load_state_dict(ema_weights(checkpoint), strict=True)
+    return model.eval(), checkpoint
+
+
+def checkpoint_upscale(model: SRResNet):
+    """Whole-image inference for evaluation (benchmark images are small enough)."""
+    return lambda lr: super_resolve(model, lr, channels_last=True)
+
+
+def export_run(run_dir: Path, out_path: Path, *, family: str, evaluate_benchmarks: bool = True) -> dict:
+    """Write the run's EMA generator to `out_path`; returns the metadata written."""
+    model, checkpoint = model_from_checkpoint(Path(run_dir) / "checkpoint.pt")
+    scale = model.config.scale
+    history = json.loads(checkpoint["history"])
+    metadata = {
+        "name": family,
+        "description": DESCRIPTIONS.get(family, ""),
+        "training_data": TRAINING_DATA,
+        "licence": LICENCE,
+        "training": {
+            "iterations": checkpoint["iteration"],
+            "planned_iterations": checkpoint["train_config"]["iterations"],
+            "cpu_hours": round(checkpoint["cpu_seconds"] / 3600, 2),
+            "config": checkpoint["train_config"],
+            "best_val_psnr": best_val_psnr(history),
+            "data_fingerprint": checkpoint["data_fingerprint"],
+        },
+    }
+    if evaluate_benchmarks:
+        from upscaler.training.evaluate import bicubic_upscale, evaluate, markdown_table, table_as_metadata
+
+        table = evaluate({f"{family}-x{scale} (ours)": checkpoint_upscale(model),
+                          "bicubic (ours, Pillow)": bicubic_upscale(scale)}, scale)
+        metadata["evaluation"] = table_as_metadata(table)
+        metadata["evaluation_markdown"] = markdown_table(table, scale)
+    save_weights(out_path, model, metadata)
+    return metadata

@@ -1,0 +1,84 @@
+"""SRGAN fine-tuning with SRPGAN's perceptual loss: sharper textures than the PSNR model.
+
+The generator starts from a trained PSNR checkpoint of the same scale. Its loss is
+    content (Charbonnier, keeps colours and structure)
+  + feature_weight · L1 between the discriminator's feature maps of SR and HR  (SRPGAN)
+  + adversarial_weight · -log D(SR)                                           (SRGAN)
+An ImageNet VGG would be the usual perceptual network, but its weights cannot be downloaded here;
+the discriminator's own features are the SRPGAN answer. The discriminator uses one-sided label
+smoothing and a lower learning rate so that it does not overpower the generator on small batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from upscaler.engine.archs.discriminator import SRGANDiscriminator
+from upscaler.training.losses import adversarial_d, adversarial_g, charbonnier, feature_matching
+from upscaler.training.train import Trainer, TrainConfig
+
+
+@dataclass
+class GANConfig(TrainConfig):
+    content_weight: float = 1.0
+    feature_weight: float = 0.1
+    adversarial_weight: float = 5e-3
+    d_base_channels: int = 32
+    d_lr: float = 1e-4
+    max_lr: float = 1e-4
+    pct_start: float = 0.02
+
+
+class GANTrainer(Trainer):
+    config_class = GANConfig
+
+    def _setup_extra(self) -> None:
+        torch.manual_seed(self.config.seed + 1)
+        self.discriminator = SRGANDiscriminator(base_channels=self.config.d_base_channels)
+        if self.config.channels_last:
+            self.discriminator = self.discriminator.to(memory_format=torch.channels_last)
+        self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=self.config.d_lr, betas=(0.9, 0.99))
+        self.last_terms: dict[str, float] = {}
+
+    def _extra_state(self) -> dict:
+        return {"discriminator": self.discriminator.state_dict(), "d_optimizer": self.d_optimizer.state_dict()}
+
+    def _restore_extra(self, ckpt: dict) -> None:
+        self.discriminator.load_state_dict(ckpt["discriminator"], strict=True)
+        self.d_optimizer.load_state_dict(ckpt["d_optimizer"])
+
+    def step(self) -> float:
+        cfg = self.config
+        lr_batch, hr_batch = self._batch()
+        self.model.train()
+        self.discriminator.train()
+        sr = self.model(lr_batch)
+
+        # Generator: D's parameters are frozen for this pass so only G gets gradients.
+        self.discriminator.requires_grad_(False)
+        fake_logits, fake_feats = self.discriminator(sr, return_features=True)
+        with torch.no_grad():
+            _, real_feats = self.discriminator(hr_batch, return_features=True)
+        content = charbonnier(sr, hr_batch)
+        perceptual = feature_matching(fake_feats, real_feats)
+        adversarial = adversarial_g(fake_logits)
+        g_loss = cfg.content_weight * content + cfg.feature_weight * perceptual + cfg.adversarial_weight * adversarial
+        self.optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        self.ema.update_parameters(self.model)
+
+        # Discriminator on real HR against the (detached) SR batch.
+        self.discriminator.requires_grad_(True)
+        d_loss = adversarial_d(self.discriminator(hr_batch), self.discriminator(sr.detach()))
+        self.d_optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.d_optimizer.step()
+
+        self.iteration += 1
+        self.last_terms = {"content": float(content.detach()), "perceptual": float(perceptual.detach()),
+                           "adversarial": float(adversarial.detach()), "d_loss": float(d_loss.detach())}
+        return float(g_loss.detach())

@@ -1,0 +1,54 @@
+"""Comparison sheet (HR | bicubic | PSNR model | GAN model) on openly licensed photos.
+
+The photos are the public-domain / CC0 ones bundled in the scikit-image wheel (astronaut: NASA,
+public domain; chelsea and coffee: CC0), so the sheet can be committed and shown; the research
+data sets must not be published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from upscaler.training import data
+from upscaler.training.metrics import psnr_y
+
+#: (photo, crop box in HR pixels (left, top, size)): regions with texture (hair, fur, foam).
+CROPS = (("astronaut", (150, 20, 160)), ("chelsea", (120, 60, 160)), ("coffee", (300, 60, 160)))
+ZOOM = 2  # each panel is enlarged with nearest neighbour so single pixels stay visible
+LABEL_HEIGHT = 18
+
+
+def open_photo(name: str) -> np.ndarray:
+    import skimage.data
+
+    return np.asarray(getattr(skimage.data, name)())[..., :3].astype(np.uint8)
+
+
+def make_sheet(methods: dict[str, Callable[[np.ndarray], np.ndarray]], scale: int, out: Path) -> Path:
+    """One row per crop; columns: HR, then each method with its Y-PSNR against HR."""
+    rows = []
+    for photo, (left, top, size) in CROPS:
+        hr = open_photo(photo)[top : top + size, left : left + size]
+        hr = data.crop_to_multiple(hr, scale)
+        lr = data.bicubic_downscale(hr, scale)
+        panels = [("HR (ground truth)", hr)]
+        for name, upscale in methods.items():
+            sr = upscale(lr)
+            panels.append((f"{name}  {psnr_y(sr, hr, border=scale):.2f} dB", sr))
+        rows.append(panels)
+    size = rows[0][0][1].shape[0] * ZOOM
+    sheet = Image.new("RGB", (size * len(rows[0]), (size + LABEL_HEIGHT) * len(rows)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for r, panels in enumerate(rows):
+        for c, (label, pixels) in enumerate(panels):
+            tile = Image.fromarray(pixels).resize((size, size), Image.Resampling.NEAREST)
+            y = r * (size + LABEL_HEIGHT)
+            sheet.paste(tile, (c * size, y + LABEL_HEIGHT))
+            draw.text((c * size + 4, y + 3), label, fill="black")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out)
+    return out
