@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--run", type=Path, action="append", required=True,
                        help="a run directory; repeat for several models (PSNR, then GAN)")
 
+    speed = sub.add_parser("speed", help="seconds per training step for thread counts and layouts")
+    speed.add_argument("out_dir", type=Path)
+    _add_train_options(speed)
+
     sweep = sub.add_parser("sweep", help="compare generator sizes at an equal CPU budget")
     sweep.add_argument("out_dir", type=Path)
     sweep.add_argument("--cpu-minutes", type=float, default=10.0)
@@ -116,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"all runs must have one scale, got {sorted(scales)}")
         scale = scales.pop()
         print(make_sheet({"bicubic": bicubic_upscale(scale), **methods}, scale, args.output))
+        return 0
+    if args.command == "speed":
+        from upscaler.training.speed import speed_table
+
+        table = speed_table(_config_from(args), args.out_dir / "probe")
+        (args.out_dir / f"speed-x{_config_from(args).scale}.md").write_text(table)
+        print(table)
         return 0
     if args.command == "sweep":
         from upscaler.training.sweep import run_sweep, sweep_markdown

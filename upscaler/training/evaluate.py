@@ -95,11 +95,11 @@ def table_as_metadata(table: dict[str, dict[str, SetScore]]) -> dict:
             for name, scores in table.items()}
 
 
-def engine_upscale(name: str, scale: int) -> Upscale:
+def engine_upscale(name: str, scale: int, config=None) -> Upscale:
     """A registered model through the served path (tiling, precision, I/O) of the engine."""
     from upscaler.engine import EngineConfig, load_upscaler, read_image
 
-    upscaler = load_upscaler(name, scale, EngineConfig())
+    upscaler = load_upscaler(name, scale, config or EngineConfig())
 
     def upscale(lr: np.ndarray) -> np.ndarray:
         encoded = io.BytesIO()
@@ -111,7 +111,8 @@ def engine_upscale(name: str, scale: int) -> Upscale:
 
 
 def evaluate_command(*, run: Path | None, model: str | None, scale: int | None,
-                     sets: tuple[str, ...] = BENCHMARK_SETS, root: Path | None = None) -> str:
+                     sets: tuple[str, ...] = BENCHMARK_SETS, root: Path | None = None,
+                     engine_config=None) -> str:
     """Evaluate a training run or a registered model beside bicubic; returns the markdown table."""
     if run is not None:
         from upscaler.training.export import checkpoint_upscale, model_from_checkpoint
@@ -124,6 +125,6 @@ def evaluate_command(*, run: Path | None, model: str | None, scale: int | None,
     else:
         if scale is None:
             raise ValueError("--scale is required with --model")
-        methods = {f"{model} (ours)": engine_upscale(model, scale)}
+        methods = {f"{model} (ours)": engine_upscale(model, scale, engine_config)}
     methods["bicubic (ours, Pillow)"] = bicubic_upscale(scale)
     return markdown_table(evaluate(methods, scale, root, sets), scale, sets)
