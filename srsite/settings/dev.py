@@ -8,3 +8,8 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-secret-key-do-no
 UPSCALER_JOB_RUNNER = env.str("UPSCALER_JOB_RUNNER", default="thread")
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Static files are served from the app folders (no collectstatic needed in embedded mode).
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG

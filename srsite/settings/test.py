@@ -14,6 +14,8 @@ MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=tempfile.mkdtemp(prefix="
 UPSCALER_JOB_RUNNER = env.str("UPSCALER_JOB_RUNNER", default="inline")
 UPSCALER_PROGRESS_INTERVAL = 0.0
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="srsite-static-"))
+WHITENOISE_USE_FINDERS = True
 
 # A file, not SQLite's shared in-memory database: the thread-runner tests write from
 # other threads, which shared-cache memory databases answer with "table is locked".

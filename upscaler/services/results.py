@@ -226,12 +226,16 @@ class _ProgressReporter:
         self.done = 0
         self.total = 0
         self.lost = False
-        self._last = 0.0
+        self._last: float | None = None
 
     def __call__(self, done: int, total: int) -> None:
         self.done, self.total = done, total
         now = time.monotonic()
-        if done < total and now - self._last < settings.UPSCALER_PROGRESS_INTERVAL:
+        if (
+            self._last is not None
+            and done < total
+            and now - self._last < settings.UPSCALER_PROGRESS_INTERVAL
+        ):
             return
         self._last = now
         # 100 is reserved for "succeeded" (the output still has to be encoded and stored).

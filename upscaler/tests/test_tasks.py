@@ -1,0 +1,58 @@
+"""The Celery task is thin plumbing: its name, acks, routing and retry of a busy job."""
+
+from datetime import timedelta
+
+import pytest
+from celery.exceptions import Retry
+from django.utils import timezone
+
+from srsite.celery import app
+from upscaler import jobs
+from upscaler.models import Result
+from upscaler.services.results import result_claim
+from upscaler.services.submissions import submission_create
+from upscaler.tasks import result_process_task
+
+
+def test_task_configuration():
+    assert result_process_task.name == "upscaler.result_process"
+    assert result_process_task.acks_late is True
+    assert result_process_task.reject_on_worker_lost is True
+    assert result_process_task.soft_time_limit < result_process_task.time_limit
+    route = app.amqp.router.route({}, "upscaler.result_process", args=("x",), kwargs={})
+    assert route["queue"].name == "inference"
+    assert app.conf.worker_prefetch_multiplier == 1
+
+
+@pytest.fixture
+def queued_result(make_upload, monkeypatch):
+    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
+    submission = submission_create(
+        owner=None, session_key="c" * 32, upload=make_upload(), scale=2, model_name="bicubic"
+    )
+    return submission.results.get()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_task_runs_the_service_with_an_id_string(queued_result):
+    assert result_process_task(str(queued_result.id)) == "succeeded"
+    assert Result.objects.get(pk=queued_result.id).status == "succeeded"
+    assert result_process_task(str(queued_result.id)) == "succeeded"  # redelivery: no-op
+
+
+@pytest.mark.django_db(transaction=True)
+def test_task_retries_a_job_that_is_running_elsewhere(queued_result, monkeypatch):
+    result_claim(result_id=queued_result.id)
+    countdowns = []
+
+    def fake_retry(*, countdown):
+        countdowns.append(countdown)
+        return Retry("busy")
+
+    monkeypatch.setattr(result_process_task, "retry", fake_retry)
+    with pytest.raises(Retry):
+        result_process_task(str(queued_result.id))
+    lease_left = (Result.objects.get(pk=queued_result.id).claimed_until - timezone.now())
+    assert countdowns and abs(countdowns[0] - lease_left.total_seconds()) < timedelta(
+        seconds=5
+    ).total_seconds()
