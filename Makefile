@@ -1,0 +1,60 @@
+# srsite: `make run` serves the embedded service at http://127.0.0.1:8000; `make test` runs
+# the whole suite (unit tests on SQLite, then integration tests on PostgreSQL + Redis + Celery).
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Integration tests: this machine's PostgreSQL (trust auth) and a Redis DB of their own.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/srsite
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
+
+.PHONY: run test test-unit test-integration lint migrate worker install install-dev clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Stamp files make the install step a no-op until a requirements file changes.
+$(VENV)/.requirements.stamp: requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.requirements-dev.stamp: requirements-dev.txt $(VENV)/.requirements.stamp
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.requirements.stamp
+install-dev: $(VENV)/.requirements-dev.stamp
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+# Embedded mode: no environment needed; jobs run inside this one process.
+run: migrate
+	@echo "srsite: serving http://$(HOST):$(PORT)/"
+	$(VENV)/bin/uvicorn srsite.asgi:application --host $(HOST) --port $(PORT) --lifespan on
+
+test: test-unit test-integration
+
+test-unit: install-dev
+	env -u DATABASE_URL -u REDIS_URL -u DJANGO_SETTINGS_MODULE \
+	  $(PY) -m pytest -m "not integration"
+
+test-integration: install-dev
+	env -u DJANGO_SETTINGS_MODULE DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  UPSCALER_CHANNELS_PREFIX=srsite-test \
+	  $(PY) -m pytest -m integration
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+# Production-style worker (needs REDIS_URL, DATABASE_URL, DJANGO_SETTINGS_MODULE).
+worker: install
+	$(VENV)/bin/celery -A srsite worker -Q inference --concurrency 1 --loglevel INFO
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache
