@@ -13,9 +13,10 @@ DEFAULT_MAX_INPUT_PIXELS = 4096 * 4096
 #: 8192² output = 64 MP, 192 MiB as 8-bit RGB; a 2048² input at x4 fits exactly.
 DEFAULT_MAX_OUTPUT_PIXELS = 8192 * 8192
 #: Margin of LR context around each tile. It must cover the network's receptive-field radius
-#: for tiled output to equal whole-image output; SRResNet-16's radius is 40 LR px (see
-#: upscaler.engine.runtime.receptive_field_radius). The engine raises it to the radius of the
-#: loaded architecture when that is known, so this default matters for third-party models.
+#: for tiled output to equal whole-image output. For our SRResNets the engine computes that radius
+#: exactly (40 LR px for SRResNet-16, see upscaler.engine.runtime.receptive_field_radius) and
+#: uses it instead, so this value only applies to third-party architectures, whose reach we do
+#: not know; 40 covers the effective reach of ESRGAN-class models in practice.
 DEFAULT_TILE_OVERLAP = 40
 
 DEVICES_HELP = '"auto", "cpu", "cuda" or "cuda:N"'
@@ -30,6 +31,7 @@ class EngineConfig:
     device: str = "auto"
     #: Core size of a tile in input (LR) pixels, before the overlap margin; 0 = whole image.
     tile_size: int = 256
+    #: Context margin for third-party models (ours use their exact receptive-field radius).
     tile_overlap: int = DEFAULT_TILE_OVERLAP
     #: "auto" = fp16 (bf16 where supported) on CUDA, fp32 on CPU (bf16 is emulated on CPUs
     #: without native support and orders of magnitude slower).

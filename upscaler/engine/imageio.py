@@ -35,6 +35,14 @@ EXIF_IFD = 0x8769
 EXIF_PIXEL_X_DIMENSION = 0xA002
 EXIF_PIXEL_Y_DIMENSION = 0xA003
 
+#: TIFF layout tags: TIFF files expose their own IFD as "EXIF", and carrying these to a new file
+#: would describe the old pixels (sizes, strips, compression, sample format) or duplicate ICC.
+_TIFF_LAYOUT_TAGS = frozenset(
+    {0x00FE, 0x0100, 0x0101, 0x0102, 0x0103, 0x0106, 0x0111, 0x0115, 0x0116, 0x0117, 0x011C,
+     0x013D, 0x0140, 0x0142, 0x0143, 0x0144, 0x0145, 0x0152, 0x0153, 0x015B, 0x0211, 0x0212,
+     0x0213, 0x8773}
+)
+
 # Modes Pillow decodes that map onto a working mode by a plain conversion.
 _PLAIN_CONVERSIONS = {
     "1": "L",
@@ -167,6 +175,8 @@ def _apply_orientation(img: Image.Image, notes: list[str]) -> tuple[bytes | None
     if orientation not in (1, None):
         img = ImageOps.exif_transpose(img)
         notes.append(f"EXIF orientation {orientation} applied")
+    for tag in _TIFF_LAYOUT_TAGS & set(exif):
+        del exif[tag]
     if not len(exif):
         return None, img
     if EXIF_ORIENTATION in exif:

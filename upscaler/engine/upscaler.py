@@ -81,11 +81,11 @@ class Upscaler:
         self.scale = scale
         self.config = config
         self._backend = backend
-        overlap = config.tile_overlap
-        if backend.receptive_radius is not None:
-            # Enough context for tiled == whole-image; never less than the architecture needs.
-            overlap = max(overlap, backend.receptive_radius)
-        self.tile_overlap = overlap
+        # The exact receptive-field radius when the architecture is known: tiled output then
+        # equals whole-image output and no context is wasted. The configured overlap is for
+        # architectures whose reach is unknown (third-party files).
+        radius = backend.receptive_radius
+        self.tile_overlap = config.tile_overlap if radius is None else radius
         # Whole-image bicubic is cheap and reports "1 of 1"; networks tile.
         self.tile_size = 0 if info.kind == "bicubic" else config.tile_size
 
@@ -110,9 +110,9 @@ class Upscaler:
                 f"the limit is {self.config.max_output_pixels / 1e6:.0f} MP. Try a smaller scale or image."
             )
         planes = to_planes(source)
-        alpha_up = None
-        if planes.alpha is not None:
-            alpha_up = np.clip(resize_bicubic(planes.alpha, s), 0.0, 1.0)
+        # Alpha is upscaled bicubically and left unclipped until the colour has been divided by
+        # it: premultiplied colour and alpha overshoot together, so their ratio stays true.
+        alpha_up = resize_bicubic(planes.alpha, s) if planes.alpha is not None else None
         colour = self._upscale_colour(planes, alpha_up, progress)
         alpha_q = quantize(alpha_up, planes.bit_depth) if alpha_up is not None else None
         return from_planes(colour, alpha_q)

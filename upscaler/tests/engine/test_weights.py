@@ -1,0 +1,90 @@
+"""Weights: metadata round-trip, strict loading that names keys, corruption, BN folding."""
+
+import json
+
+import pytest
+import torch
+
+from upscaler.engine import EngineConfig, WeightsError, list_models, load_weights, save_weights
+from upscaler.engine.optimize import fold_batch_norm, prepare_model
+from upscaler.engine.weights import load_generator, load_state_dict_strict, read_metadata
+
+from .conftest import make_tiny_srresnet
+
+
+def test_save_and_load_keep_tensors_and_metadata(tmp_path):
+    model = make_tiny_srresnet(4)
+    path = save_weights(tmp_path / "srresnet-x4.safetensors", model,
+                        {"training_data": "DIV2K", "evaluation": {"Set5": {"psnr": 30.1}}, "licence": "CC-BY-4.0"})
+    state_dict, metadata = load_weights(path)
+    assert metadata["name"] == "srresnet" and metadata["scale"] == 4
+    assert metadata["architecture"] == "SRResNet"
+    assert metadata["hyperparameters"]["n_channels"] == 4
+    assert metadata["evaluation"]["Set5"]["psnr"] == 30.1
+    assert len(metadata["sha256"]) == 64
+    assert all(torch.equal(state_dict[k], v) for k, v in model.state_dict().items())
+    assert read_metadata(path) == metadata  # torch-free header read agrees
+
+
+def test_metadata_may_not_contradict_the_model(tmp_path):
+    with pytest.raises(WeightsError, match="scale"):
+        save_weights(tmp_path / "x.safetensors", make_tiny_srresnet(4), {"scale": 2})
+
+
+def test_mismatch_names_the_keys(tmp_path):
+    state_dict = make_tiny_srresnet(4).state_dict()
+    state_dict["extra.weight"] = torch.zeros(1)
+    del state_dict["tail.bias"]
+    state_dict["head.0.weight"] = torch.zeros(5, 3, 9, 9)
+    with pytest.raises(WeightsError) as info:
+        load_state_dict_strict(make_tiny_srresnet(4), state_dict, source="file.safetensors")
+    message = str(info.value)
+    assert "missing keys: tail.bias" in message
+    assert "unexpected keys: extra.weight" in message
+    assert "head.0.weight (file (5, 3, 9, 9), model (4, 3, 9, 9))" in message
+
+
+def test_file_whose_hyperparameters_lie_fails_loudly(tmp_path):
+    path = save_weights(tmp_path / "liar-x4.safetensors", make_tiny_srresnet(4))
+    from safetensors.torch import load_file, save_file
+
+    metadata = read_metadata(path)
+    metadata["hyperparameters"]["n_blocks"] = 2  # file has one block
+    save_file(load_file(path), path, metadata={"srsite": json.dumps(metadata)})
+    with pytest.raises(WeightsError, match=r"missing keys: body\.1\."):
+        load_generator(path)
+
+
+def test_corrupted_tensors_fail_the_checksum(tmp_path):
+    path = save_weights(tmp_path / "c-x4.safetensors", make_tiny_srresnet(4))
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="sha256"):
+        load_weights(path)
+
+
+def test_registry_lists_our_files_by_name_and_scale(tiny_weights_dir, tmp_path):
+    (tmp_path / "garbage.safetensors").write_bytes(b"not a safetensors file at all")
+    models = {m.name: m for m in list_models(EngineConfig(weights_dirs=(tiny_weights_dir, tmp_path)))}
+    assert set(models) == {"bicubic", "tiny"}
+    assert models["bicubic"].scales == (2, 3, 4, 8)
+    assert models["tiny"].scales == (2, 4) and models["tiny"].kind == "srresnet"
+    assert models["tiny"].evaluation[4] == {"Set5": {"psnr": 0.0}}
+
+
+def test_empty_package_weights_dir_lists_only_bicubic(tmp_path):
+    assert [m.name for m in list_models(EngineConfig(weights_dirs=(tmp_path / "absent",)))] == ["bicubic"]
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4, 8])
+def test_folded_channels_last_model_computes_the_same_function(scale):
+    model = make_tiny_srresnet(scale)
+    x = torch.rand(1, 3, 13, 11)
+    fast = prepare_model(model, torch.device("cpu"))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())  # original untouched
+    with torch.inference_mode():
+        expected = model(x)
+        assert torch.allclose(fold_batch_norm(model)(x), expected, atol=1e-5)
+        assert torch.allclose(fast(x.contiguous(memory_format=torch.channels_last)), expected, atol=1e-5)
