@@ -13,6 +13,9 @@ from upscaler.services.references import result_reference_ensure
 from upscaler.services.results import result_cancel
 from upscaler.services.submissions import submission_create
 
+# Which form field a service validation error belongs to (by its code).
+ERROR_FIELDS = {"bad_scale": "scale", "unknown_model": "model"}
+
 
 def _viewer(request: HttpRequest) -> dict:
     return {"user": request.user, "session_key": request.session.session_key}
@@ -35,8 +38,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                     model_name=form.cleaned_data["model"],
                 )
             except ValidationError as exc:
-                field = "scale" if exc.code == "bad_scale" else "model" if exc.code == "unknown_model" else "image"
-                form.add_error(field, exc)
+                form.add_error(ERROR_FIELDS.get(exc.code, "image"), exc)
             else:
                 return redirect("upscaler:submission", submission_id=submission.id)
         status = 400

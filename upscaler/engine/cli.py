@@ -57,8 +57,10 @@ def print_models(config: EngineConfig, out: TextIO) -> None:
         out.write(f"{info.name:<20} {info.kind:<9} {scales:<16} {info.description}\n")
 
 
-def run(args: argparse.Namespace, base: EngineConfig | None = None, *, out: TextIO = sys.stdout,
-        err: TextIO = sys.stderr) -> int:
+def run(args: argparse.Namespace, base: EngineConfig | None = None, *, out: TextIO | None = None,
+        err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     try:
         config = config_from_args(args, base)
     except ValueError as exc:

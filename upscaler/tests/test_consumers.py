@@ -7,8 +7,8 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import channel_layers
 from asgiref.testing import ApplicationCommunicator
+from channels.layers import channel_layers
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.db import SessionStore
 

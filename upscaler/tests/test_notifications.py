@@ -10,7 +10,6 @@ from channels.layers import channel_layers, get_channel_layer
 from upscaler import notifications
 from upscaler.models import Result, Submission
 
-
 # Generous for a loaded 2-core machine; a correct send takes milliseconds.
 MAX_DELIVERY_SECONDS = 3
 

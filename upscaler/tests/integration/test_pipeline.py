@@ -24,7 +24,7 @@ def test_upload_worker_result_and_live_completion(server_port, worker, media_roo
         # No worker runs yet: the job waits in the `inference` queue.
         snapshot = receive_event(ws, timeout=20)
         assert snapshot["status"] == "queued" and snapshot["final"] is False
-        proc, log = worker()
+        _proc, log = worker()
         try:
             events = receive_until_final(ws, timeout=180)
         except AssertionError:
