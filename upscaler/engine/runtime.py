@@ -27,7 +27,7 @@ from upscaler.engine.device import (
     run_guarded,
 )
 from upscaler.engine.errors import WeightsError
-from upscaler.engine.optimize import prepare_model
+from upscaler.engine.optimize import prepare_model, tune_allocator
 from upscaler.engine.registry import ModelInfo
 from upscaler.engine.weights import file_sha256, load_generator, load_third_party
 
@@ -122,6 +122,8 @@ def load_backend(info: ModelInfo, scale: int, config: EngineConfig) -> TorchBack
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
     dtype = resolve_dtype(config.precision, device)
+    if config.tune_allocator:
+        tune_allocator()
     path = info.files[scale]
     if info.kind == "srresnet":
         model, _metadata = load_generator(path)
