@@ -29,7 +29,25 @@ _EXPORTS = {
     "load_weights": "upscaler.engine.weights",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "EngineConfig",
+    "EngineError",
+    "EngineOutOfMemoryError",
+    "ImageTooLargeError",
+    "ModelInfo",
+    "SourceImage",
+    "UnknownModelError",
+    "UnsupportedImageError",
+    "Upscaler",
+    "WeightsError",
+    "list_models",
+    "load_upscaler",
+    "load_weights",
+    "read_image",
+    "register_model_file",
+    "save_weights",
+    "write_image",
+]
 
 if TYPE_CHECKING:
     from upscaler.engine.config import EngineConfig

@@ -102,10 +102,10 @@ def _resolve_model(args) -> tuple[str, object, bool]:
     name = args.model or default_model_name(4, config)
     if name != "bicubic":
         return name, config, False
+    import torch
+
     from upscaler.engine.archs import SRResNet, SRResNetConfig
     from upscaler.engine.weights import save_weights
-
-    import torch
 
     torch.manual_seed(0)
     weights_dir = Path(args.scratch)
@@ -183,7 +183,8 @@ def _run_naive(path, source, repeats: int) -> list[float]:
 
 
 def _child(case: str, args, **overrides) -> dict:
-    argv = [sys.executable, "-m", "upscaler.engine.bench", "--case", case, "--size", str(overrides.get("size", args.size)),
+    argv = [sys.executable, "-m", "upscaler.engine.bench", "--case", case,
+            "--size", str(overrides.get("size", args.size)),
             "--repeats", str(overrides.get("repeats", args.repeats)), "--scratch", args.scratch]
     threads = overrides.get("threads", args.threads)
     if threads:
@@ -204,7 +205,8 @@ def _report(results: list[dict]) -> None:
     first = results[0]
     print(f"model: {first['model']} x4" + ("  (RANDOM WEIGHTS: no trained x4 weights found; speed only)"
                                            if first["random_weights"] else ""))
-    header = f"{'case':<24}{'input':>10}{'thr':>4}{'ms/image':>11}{'out MP/s':>10}{'GFLOP/s':>9}{'peak':>8}{'of peak':>9}{'RSS MiB':>9}"
+    header = (f"{'case':<24}{'input':>10}{'thr':>4}{'ms/image':>11}{'out MP/s':>10}{'GFLOP/s':>9}"
+              f"{'peak':>8}{'of peak':>9}{'RSS MiB':>9}")
     print(header)
     print("-" * len(header))
     for r in results:

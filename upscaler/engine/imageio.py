@@ -1,8 +1,8 @@
 """Reading and writing images with Pillow, faithfully: orientation, colour profile, alpha, depth.
 
 Torch-free. `read_image` turns bytes into a `SourceImage` whose `image` is in one of the working
-modes L, LA, RGB, RGBA or I;16 (16-bit grey); `to_planes` / `from_planes` convert between that and
-float arrays for the upscalers; `write_image` saves a result carrying the source's ICC profile,
+modes L, LA, RGB, RGBA or I;16 (16-bit grey); `to_planes` and `colour_to_output` convert between
+that and the float arrays of the upscalers; `write_image` saves a result carrying the source's ICC profile,
 EXIF (orientation reset, sizes and resolution scaled) and DPI (scaled, so the print size stays).
 """
 
@@ -278,19 +278,6 @@ def colour_to_output(colour: np.ndarray, alpha: np.ndarray | None, *, gray: bool
     return quantize(colour, bit_depth)
 
 
-def from_planes(colour: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
-    """Integer H×W×C colour (+ integer alpha) → PIL image in the matching working mode."""
-    if colour.dtype == np.uint16:
-        if alpha is not None:
-            raise UnsupportedImageError("16-bit images with alpha are not supported.")
-        return Image.fromarray(colour[:, :, 0])
-    gray = colour.shape[2] == 1
-    if alpha is not None:
-        data = np.concatenate([colour, alpha[:, :, None]], axis=2)
-        return Image.fromarray(data, "LA" if gray else "RGBA")
-    return Image.fromarray(colour[:, :, 0] if gray else colour, "L" if gray else "RGB")
-
-
 def resize_bicubic(plane: np.ndarray, scale: int) -> np.ndarray:
     """Pillow's bicubic enlargement of one float32 H×W plane, in float (no 8-bit rounding)."""
     h, w = plane.shape
@@ -305,7 +292,7 @@ def write_image(
     image: Image.Image,
     fileobj: BinaryIO | str | os.PathLike,
     *,
-    format: str = "PNG",  # noqa: A002 - the contract's name, like Pillow's own save(format=)
+    format: str = "PNG",
     quality: int = 95,
     source: SourceImage | None = None,
 ) -> None:

@@ -13,7 +13,7 @@ import logging
 import sys
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - the usual torch alias
+import torch.nn.functional as F
 from torch import nn
 
 from upscaler.engine.archs.srresnet import SRResNet

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812 - the usual torch alias
+import torch.nn.functional as F
 
 from upscaler.engine.archs.srresnet import SRResNetConfig
 from upscaler.engine.config import EngineConfig

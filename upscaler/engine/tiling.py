@@ -11,6 +11,7 @@ would be 768 MiB): tiles are quantised straight into the final 8- or 16-bit arra
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -69,25 +70,41 @@ def _split(length: int, tile_size: int) -> list[tuple[int, int]]:
         return [(0, length)]
     parts = math.ceil(length / tile_size)
     edges = [round(i * length / parts) for i in range(parts + 1)]
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    return list(itertools.pairwise(edges))
+
+
+def _contexts(parts: list[tuple[int, int]], length: int, overlap: int) -> list[tuple[int, int]]:
+    """Every core grown by `overlap` each side, then shifted inside the image, all one size.
+
+    Equal tile shapes let the allocator and oneDNN reuse what the first tile set up (varying
+    edge tiles fragment the heap); a shifted window only adds context, never removes it.
+    """
+    size = min(length, max(b - a for a, b in parts) + 2 * overlap)
+    contexts = []
+    for start, _end in parts:
+        begin = min(max(0, start - overlap), length - size)
+        contexts.append((begin, begin + size))
+    return contexts
 
 
 def plan_tiles(height: int, width: int, *, tile_size: int, overlap: int, scale: int) -> TilePlan:
-    """Plan tiles of at most tile_size² core input pixels (0 = one tile for the whole image)."""
+    """Plan tiles of at most tile_size² core input pixels (0 = one tile for the whole image).
+
+    Each core gets at least `overlap` pixels of context on every side that is not an image
+    border; all tiles of a plan have the same (context) shape.
+    """
     if height < 1 or width < 1:
         raise ValueError(f"empty image {width}×{height}")
     if scale < 1 or overlap < 0 or tile_size < 0:
         raise ValueError("scale must be >= 1, overlap and tile_size >= 0")
+    rows, cols = _split(height, tile_size), _split(width, tile_size)
+    row_contexts, col_contexts = _contexts(rows, height, overlap), _contexts(cols, width, overlap)
     tiles = []
-    for top, bottom in _split(height, tile_size):
-        for left, right in _split(width, tile_size):
-            context = (
-                max(0, top - overlap),
-                max(0, left - overlap),
-                min(height, bottom + overlap),
-                min(width, right + overlap),
+    for (top, bottom), (c_top, c_bottom) in zip(rows, row_contexts, strict=True):
+        for (left, right), (c_left, c_right) in zip(cols, col_contexts, strict=True):
+            tiles.append(
+                Tile(index=len(tiles), core=(top, left, bottom, right), context=(c_top, c_left, c_bottom, c_right))
             )
-            tiles.append(Tile(index=len(tiles), core=(top, left, bottom, right), context=context))
     return TilePlan(height, width, scale, tile_size, overlap, tuple(tiles))
 
 
@@ -103,7 +120,7 @@ def blend_tiles(
     `outputs` may be a generator, so only one tile's output is alive at a time. `transform`
     (core output, tile) → array runs on each cropped core before it is stored, e.g. to
     un-premultiply and quantise. `out` defaults to an array shaped and typed after the first
-    (transformed) tile.
+    (transformed) tile; any object taking `out[rows, cols] = array` will do.
     """
     count = 0
     for tile, tile_output in zip(plan.tiles, outputs, strict=True):
@@ -120,6 +137,7 @@ def blend_tiles(
             out = np.empty(plan.output_size + core.shape[2:], dtype=core.dtype)
         out[tile.output_slices(plan.scale)] = core
         count += 1
+        del tile_output, core  # free this tile before the next one is computed
     if out is None or count != len(plan.tiles):
         raise ValueError(f"got {count} tile outputs for a plan of {len(plan.tiles)}")
     return out

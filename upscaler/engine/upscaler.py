@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
 from upscaler.engine.config import EngineConfig
 from upscaler.engine.errors import EngineOutOfMemoryError, ImageTooLargeError
@@ -26,7 +27,6 @@ from upscaler.engine.imageio import (
     Planes,
     SourceImage,
     colour_to_output,
-    from_planes,
     quantize,
     resize_bicubic,
     to_planes,
@@ -113,11 +113,12 @@ class Upscaler:
         # Alpha is upscaled bicubically and left unclipped until the colour has been divided by
         # it: premultiplied colour and alpha overshoot together, so their ratio stays true.
         alpha_up = resize_bicubic(planes.alpha, s) if planes.alpha is not None else None
-        colour = self._upscale_colour(planes, alpha_up, progress)
-        alpha_q = quantize(alpha_up, planes.bit_depth) if alpha_up is not None else None
-        return from_planes(colour, alpha_q)
+        result = self._upscale_colour(planes, alpha_up, progress)
+        if alpha_up is not None:
+            result.putalpha(Image.fromarray(quantize(alpha_up, 8)))  # L → LA, RGB → RGBA
+        return result
 
-    def _upscale_colour(self, planes: Planes, alpha_up: np.ndarray | None, progress: Progress | None) -> np.ndarray:
+    def _upscale_colour(self, planes: Planes, alpha_up: np.ndarray | None, progress: Progress | None):
         height, width = planes.colour.shape[:2]
         tile_size = self.tile_size
         while True:
@@ -135,10 +136,18 @@ class Upscaler:
                         "the server is busy or the model too large for it."
                     ) from exc
                 tile_size = max(self.config.min_tile_size, current // 2)
-                logger.warning("out of memory with %dpx tiles on %s; retrying with %dpx", current, self.device, tile_size)
+                logger.warning(
+                    "out of memory with %dpx tiles on %s; retrying with %dpx", current, self.device, tile_size
+                )
 
-    def _run_plan(self, plan: TilePlan, planes: Planes, alpha_up: np.ndarray | None, progress: Progress | None) -> np.ndarray:
+    def _run_plan(
+        self, plan: TilePlan, planes: Planes, alpha_up: np.ndarray | None, progress: Progress | None
+    ) -> Image.Image:
         total = len(plan)
+        height, width = plan.output_size
+        mode = "I;16" if planes.bit_depth == 16 else "L" if planes.gray else "RGB"
+        # Tiles are pasted straight into the result image: no second full-size array to copy.
+        canvas = _Canvas(Image.new(mode, (width, height)))
 
         def outputs() -> Iterator[np.ndarray]:
             for tile in plan.tiles:
@@ -151,7 +160,21 @@ class Upscaler:
                 progress(tile.index + 1, total)
             return result
 
-        return blend_tiles(plan, outputs(), transform=finish)
+        blend_tiles(plan, outputs(), out=canvas, transform=finish)
+        return canvas.image
+
+
+class _Canvas:
+    """`canvas[rows, cols] = array` pastes into a PIL image (what blend_tiles writes into)."""
+
+    def __init__(self, image: Image.Image) -> None:
+        self.image = image
+
+    def __setitem__(self, key: tuple[slice, slice], values: np.ndarray) -> None:
+        rows, cols = key
+        if values.ndim == 3 and values.shape[2] == 1:
+            values = values[:, :, 0]
+        self.image.paste(Image.fromarray(np.ascontiguousarray(values)), (cols.start, rows.start))
 
 
 _load_lock = threading.Lock()

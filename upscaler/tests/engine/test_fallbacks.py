@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from upscaler.engine import EngineConfig, EngineOutOfMemoryError, load_upscaler, read_image
+from upscaler.engine import EngineOutOfMemoryError, load_upscaler, read_image
 from upscaler.engine.device import is_out_of_memory, output_is_degenerate, resolve_dtype, run_guarded
 
 from .conftest import encode, gradient_rgb, to_u8

@@ -73,7 +73,7 @@ def test_modes_round_trip_as_png(mode, make, out_mode, network, tiny_config):
 def test_sixteen_bit_grey_keeps_sixteen_bits():
     values = (gradient_rgb(40, 30)[:, :, 1] * 65535).astype(np.uint16)
     for fmt in ("PNG", "TIFF"):
-        source, result, back = roundtrip(encode(Image.fromarray(values), fmt), scale=2, fmt=fmt)
+        source, _, back = roundtrip(encode(Image.fromarray(values), fmt), scale=2, fmt=fmt)
         assert source.bit_depth == 16
         out = np.asarray(back)
         assert back.mode == "I;16" and out.dtype == np.uint16
@@ -142,7 +142,7 @@ def test_palette_with_transparency_becomes_rgba():
 
 def test_cmyk_jpeg_is_converted_to_rgb():
     cmyk = Image.new("CMYK", (16, 12), (0, 255, 255, 0))  # pure red in CMYK
-    source, result, back = roundtrip(encode(cmyk, "JPEG", quality=95))
+    source, _, back = roundtrip(encode(cmyk, "JPEG", quality=95))
     assert source.mode == "CMYK" and back.mode == "RGB"
     r, g, b = np.asarray(back).reshape(-1, 3).mean(axis=0)
     assert r > 200 and g < 60 and b < 60

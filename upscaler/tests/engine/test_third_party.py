@@ -64,7 +64,7 @@ def test_garbage_and_unknown_files_are_rejected(tmp_path, third_party_dir):
 
     script = tmp_path / "model.ckpt"
     script.write_bytes(b"")
-    with pytest.raises(WeightsError, match="only .pth and .safetensors"):
+    with pytest.raises(WeightsError, match=r"only \.pth and \.safetensors"):
         register_model_file(script, "script", third_party_dir)
     assert not third_party_dir.exists() or not any(third_party_dir.iterdir())
 
