@@ -27,7 +27,18 @@ def output_upload_to(instance: "Result", filename: str) -> str:
     return f"results/{queued:%Y}/{queued:%m}/{instance.id}.png"
 
 
+class ReviewState(models.TextChoices):
+    PENDING = "pending", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    FEATURED = "featured", "Featured"
+
+
 class Submission(models.Model):
+    ReviewState = ReviewState
+    # Review states shown in the public gallery (with a succeeded result).
+    PUBLIC_REVIEW_STATES = frozenset({ReviewState.APPROVED, ReviewState.FEATURED})
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     original = models.FileField(upload_to=original_upload_to, max_length=255)
     width = models.PositiveIntegerField()
@@ -45,10 +56,33 @@ class Submission(models.Model):
     # Anonymous owners are identified by their browser session.
     session_key = models.CharField(max_length=40, blank=True, default="", db_index=True)
     created = models.DateTimeField()
+    # Moderation: only approved/featured submissions reach the public gallery.
+    review_state = models.CharField(
+        max_length=16, choices=ReviewState.choices, default=ReviewState.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviewed_submissions",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-created"]
+        permissions = [("review_submission", "Can review submissions (approve, reject, feature, re-run)")]
+        # The review queue: "pending, newest first"; also serves the gallery's approved/featured.
+        indexes = [models.Index(fields=["review_state", "-created"], name="submission_review_queue")]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(review_state__in=ReviewState.values), name="submission_review_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(review_state=ReviewState.REJECTED) | ~Q(rejection_reason=""),
+                name="submission_rejected_has_reason",
+            ),
             models.CheckConstraint(
                 condition=Q(owner__isnull=False) | ~Q(session_key=""),
                 name="submission_has_owner_or_session",
