@@ -115,3 +115,19 @@ def test_cuda_device_without_cuda_is_an_engine_error(tiny_config):
 
     with pytest.raises(EngineError, match="CUDA is not available"):
         load_upscaler("tiny", 2, replace(tiny_config, device="cuda"))
+
+
+def test_optimised_model_runs_under_reduced_precision_autocast():
+    """The GPU path (autocast fp16/bf16) on the rewritten model: no dtype clashes, close output."""
+    from upscaler.engine.optimize import prepare_model
+
+    from .conftest import make_tiny_srresnet
+
+    model = prepare_model(make_tiny_srresnet(4), torch.device("cpu"))
+    x = torch.rand(1, 3, 20, 20).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        reference = model(x)
+        for dtype in (torch.bfloat16, torch.float16):
+            y = run_guarded(model, x, dtype)
+            assert y.dtype == torch.float32
+            assert (y - reference).abs().max() < 0.05
