@@ -25,3 +25,17 @@ def plot_curves(history: dict, path: Path, *, title: str = "") -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_sweep(histories: dict[str, dict], path: Path) -> None:
+    """Held-out PSNR against CPU-seconds for each candidate of a size sweep."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, history in histories.items():
+        val = history.get("val", [])
+        ax.plot([p["cpu_s"] / 60 for p in val], [p["psnr"] for p in val], marker="o", ms=3, label=name)
+    ax.set(xlabel="training CPU-minutes", ylabel="validation Y-PSNR (dB)", title="generator size sweep")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
