@@ -6,4 +6,7 @@ from gallery import views
 
 app_name = "gallery"
 
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("mine/", views.mine, name="mine"),
+]

@@ -10,7 +10,9 @@ urlpatterns = [
     path("", views.upload, name="upload"),
     path("s/<uuid:submission_id>/", views.submission_detail, name="submission"),
     path("s/<uuid:submission_id>/original", views.submission_original, name="submission-original"),
+    path("s/<uuid:submission_id>/thumb.png", views.submission_thumbnail, name="submission-thumbnail"),
     path("r/<uuid:result_id>/output.png", views.result_output, name="result-output"),
     path("r/<uuid:result_id>/bicubic.png", views.result_reference, name="result-reference"),
+    path("r/<uuid:result_id>/thumb.png", views.result_thumbnail, name="result-thumbnail"),
     path("r/<uuid:result_id>/cancel", views.result_cancel_view, name="result-cancel"),
 ]

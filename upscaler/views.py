@@ -1,4 +1,5 @@
-"""HTML views (thin): upload page, submission page, owner-checked file downloads, cancel."""
+"""HTML views (thin): upload page, submission page, file downloads (owner, reviewer or public
+gallery, see selectors), thumbnails, cancel."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from upscaler.forms import UploadForm
 from upscaler.services.references import result_reference_ensure
 from upscaler.services.results import result_cancel
 from upscaler.services.submissions import submission_create
+from upscaler.services.thumbnails import result_thumbnail_ensure, submission_thumbnail_ensure
 
 # Which form field a service validation error belongs to (by its code).
 ERROR_FIELDS = {"bad_scale": "scale", "unknown_model": "model"}
@@ -57,15 +59,28 @@ def submission_detail(request: HttpRequest, submission_id) -> HttpResponse:
     )
 
 
-def submission_original(request: HttpRequest, submission_id) -> FileResponse:
-    submission = selectors.submission_get_visible(submission_id=submission_id, **_viewer(request))
+def _files_viewable_submission(request: HttpRequest, submission_id):
+    submission = selectors.submission_get_files_viewable(
+        submission_id=submission_id, **_viewer(request)
+    )
     if submission is None:
         raise Http404("No such submission")
+    return submission
+
+
+def submission_original(request: HttpRequest, submission_id) -> FileResponse:
+    submission = _files_viewable_submission(request, submission_id)
     return FileResponse(submission.original.open("rb"))
 
 
+def submission_thumbnail(request: HttpRequest, submission_id) -> FileResponse:
+    submission = _files_viewable_submission(request, submission_id)
+    name = submission_thumbnail_ensure(submission=submission)
+    return FileResponse(submission.original.storage.open(name, "rb"), content_type="image/png")
+
+
 def _visible_succeeded_result(request: HttpRequest, result_id):
-    result = selectors.result_get_visible(result_id=result_id, **_viewer(request))
+    result = selectors.result_get_files_viewable(result_id=result_id, **_viewer(request))
     if result is None or result.status != result.Status.SUCCEEDED:
         raise Http404("No such result")
     return result
@@ -79,6 +94,12 @@ def result_output(request: HttpRequest, result_id) -> FileResponse:
 def result_reference(request: HttpRequest, result_id) -> FileResponse:
     result = _visible_succeeded_result(request, result_id)
     name = result_reference_ensure(result=result)
+    return FileResponse(result.output.storage.open(name, "rb"), content_type="image/png")
+
+
+def result_thumbnail(request: HttpRequest, result_id) -> FileResponse:
+    result = _visible_succeeded_result(request, result_id)
+    name = result_thumbnail_ensure(result=result)
     return FileResponse(result.output.storage.open(name, "rb"), content_type="image/png")
 
 

@@ -1,11 +1,14 @@
-"""The minimal gallery lists only the visitor's own submissions."""
+"""Gallery pages: the public gallery shows reviewed items to anyone; "My images" only the
+visitor's own submissions."""
 
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from upscaler.models import Submission
+from upscaler.services import reviews
 from upscaler.tests.conftest import make_image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,14 +18,49 @@ def upload(client):
     data = io.BytesIO(make_image_bytes())
     data.name = "a.png"
     assert client.post("/", {"image": data, "scale": 2, "model": "bicubic"}).status_code == 302
+    return Submission.objects.order_by("-created").first()
 
 
-def test_gallery_shows_own_submissions_only(client):
-    upload(client)
-    mine = Submission.objects.get()
-    other = Client()
-    upload(other)
-    theirs = Submission.objects.exclude(pk=mine.pk).get()
-    html = client.get("/gallery/").content.decode()
+def test_my_images_shows_own_submissions_only(client):
+    mine = upload(client)
+    theirs = upload(Client())
+    html = client.get("/gallery/mine/").content.decode()
     assert f"/s/{mine.id}/" in html and f"/s/{theirs.id}/" not in html
     assert "Succeeded" in html
+
+
+def test_public_gallery_shows_approved_items_to_anyone_and_hides_them_on_reject(client):
+    owner = Client()
+    submission = upload(owner)
+    result = submission.results.get()
+    staff = get_user_model().objects.create_user("rita", password="pw-rita-123", is_staff=True)
+    anonymous = client
+
+    assert f"/r/{result.id}/thumb.png" not in anonymous.get("/gallery/").content.decode()
+    assert anonymous.get(f"/r/{result.id}/output.png").status_code == 404  # pending: private
+
+    reviews.submission_approve(submission_ids=[submission.pk], reviewer=staff)
+    html = anonymous.get("/gallery/").content.decode()
+    assert f"/r/{result.id}/thumb.png" in html and f"/r/{result.id}/output.png" in html
+    for url in (f"/r/{result.id}/output.png", f"/r/{result.id}/thumb.png", f"/r/{result.id}/bicubic.png",
+                f"/s/{submission.id}/original", f"/s/{submission.id}/thumb.png"):
+        assert anonymous.get(url).status_code == 200, url
+    # Public files do not make the submission page or its controls public.
+    assert anonymous.get(f"/s/{submission.id}/").status_code == 404
+
+    reviews.submission_reject(submission_ids=[submission.pk], reviewer=staff, reason="spam")
+    assert f"/r/{result.id}/" not in anonymous.get("/gallery/").content.decode()
+    assert anonymous.get(f"/r/{result.id}/output.png").status_code == 404
+    assert owner.get(f"/r/{result.id}/output.png").status_code == 200  # the owner still can
+
+
+def test_public_gallery_puts_featured_first(client):
+    staff = get_user_model().objects.create_user("rita", password="pw-rita-123", is_staff=True)
+    older, newer = upload(Client()), upload(Client())
+    reviews.submission_approve(submission_ids=[older.pk, newer.pk], reviewer=staff)
+    html = client.get("/gallery/").content.decode()
+    assert html.index(str(newer.results.get().id)) < html.index(str(older.results.get().id))
+    reviews.submission_feature(submission_ids=[older.pk], reviewer=staff)
+    html = client.get("/gallery/").content.decode()
+    assert html.index(str(older.results.get().id)) < html.index(str(newer.results.get().id))
+    assert "Featured" in html

@@ -1,4 +1,5 @@
-"""The result lifecycle: claim (idempotently), process, report progress, succeed/fail, cancel."""
+"""The result lifecycle: create + dispatch, claim (idempotently), process, report progress,
+succeed/fail, cancel."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
+from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -18,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from upscaler import engine, engine_provider, jobs, notifications, selectors
-from upscaler.models import Result, output_upload_to
+from upscaler.models import Result, Submission, output_upload_to
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,45 @@ def _notify(result: Result) -> None:
         submission_id=result.submission_id
     )
     notifications.result_notify(result, final=final)
+
+
+def result_model_validate(*, model_name: str, scale: int):
+    """The engine model offering `scale`; raises ValidationError (code unknown_model/bad_scale)."""
+    model = engine_provider.get_model(model_name)
+    if model is None:
+        raise ValidationError(f"Unknown model {model_name!r}.", code="unknown_model")
+    if scale not in model.scales:
+        allowed = ", ".join(f"×{s}" for s in model.scales)
+        raise ValidationError(
+            f"Model {model.name} cannot upscale ×{scale} (it offers {allowed}).", code="bad_scale"
+        )
+    return model
+
+
+def result_output_size_validate(*, width: int, height: int, scale: int) -> None:
+    out_w, out_h = width * scale, height * scale
+    if out_w * out_h > settings.UPSCALER_MAX_OUTPUT_PIXELS:
+        raise ValidationError(
+            f"A {width}×{height} image at ×{scale} would be {out_w}×{out_h}, "
+            f"more than this server's limit of {settings.UPSCALER_MAX_OUTPUT_PIXELS:,} pixels. "
+            "Choose a smaller scale or image.",
+            code="too_large",
+        )
+
+
+def result_create(*, submission: Submission, model_name: str, scale: int, queued_at=None) -> Result:
+    """Queue a result of a stored submission and dispatch it on commit (the one creation path)."""
+    model = result_model_validate(model_name=model_name, scale=scale)
+    result_output_size_validate(width=submission.width, height=submission.height, scale=scale)
+    with transaction.atomic():
+        result = Result.objects.create(
+            submission=submission,
+            model_name=model.name,
+            scale=scale,
+            queued_at=queued_at or timezone.now(),
+        )
+        transaction.on_commit(partial(jobs.result_dispatch, result.id))
+    return result
 
 
 def result_claim(*, result_id) -> tuple[ClaimOutcome, Result | None]:

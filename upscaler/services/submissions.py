@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from upscaler import engine, engine_provider, jobs
-from upscaler.models import Result, Submission
+from upscaler import engine, engine_provider
+from upscaler.models import Submission
+from upscaler.services.results import result_create, result_model_validate, result_output_size_validate
 
 
 def submission_create(
@@ -28,14 +28,7 @@ def submission_create(
     if owner is None and not session_key:
         raise ValueError("an anonymous submission needs a session key")
 
-    model = engine_provider.get_model(model_name)
-    if model is None:
-        raise ValidationError(f"Unknown model {model_name!r}.", code="unknown_model")
-    if scale not in model.scales:
-        allowed = ", ".join(f"×{s}" for s in model.scales)
-        raise ValidationError(
-            f"Model {model.name} cannot upscale ×{scale} (it offers {allowed}).", code="bad_scale"
-        )
+    result_model_validate(model_name=model_name, scale=scale)
 
     size = upload.size or 0
     if size == 0:
@@ -56,14 +49,7 @@ def submission_create(
         raise ValidationError(str(exc), code="unsupported_image") from exc
     upload.seek(0)
 
-    out_w, out_h = source.width * scale, source.height * scale
-    if out_w * out_h > settings.UPSCALER_MAX_OUTPUT_PIXELS:
-        raise ValidationError(
-            f"A {source.width}×{source.height} image at ×{scale} would be {out_w}×{out_h}, "
-            f"more than this server's limit of {settings.UPSCALER_MAX_OUTPUT_PIXELS:,} pixels. "
-            "Choose a smaller scale or image.",
-            code="too_large",
-        )
+    result_output_size_validate(width=source.width, height=source.height, scale=scale)
 
     now = timezone.now()
     submission = Submission(
@@ -81,10 +67,7 @@ def submission_create(
     try:
         with transaction.atomic():
             submission.save(force_insert=True)
-            result = Result.objects.create(
-                submission=submission, model_name=model.name, scale=scale, queued_at=now
-            )
-            transaction.on_commit(partial(jobs.result_dispatch, result.id))
+            result_create(submission=submission, model_name=model_name, scale=scale, queued_at=now)
     except BaseException:
         submission.original.storage.delete(submission.original.name)
         raise
