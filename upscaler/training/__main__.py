@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 from upscaler.training.gan import GANConfig, GANTrainer
@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         trainer_class = GANTrainer if args.command == "gan" else Trainer
         config_class = trainer_class.config_class
         if (args.run_dir / "checkpoint.pt").exists():
-            # Resuming: the saved settings stand; only the run's length may be changed.
-            config = _merged_length(args, config_class) if args.iterations is not None else None
+            # Resuming: the saved settings stand, except the few a resume may change.
+            config = _merged_resumable(args, config_class)
         else:
             config = _config_from(args, config_class)
         trainer = trainer_class(args.run_dir, config)
@@ -141,12 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _merged_length(args: argparse.Namespace, config_class: type) -> TrainConfig:
+def _merged_resumable(args: argparse.Namespace, config_class: type) -> TrainConfig:
     from upscaler.training.checkpoint import load_checkpoint
+    from upscaler.training.train import RESUMABLE_CHANGES
 
     saved = config_class(**load_checkpoint(args.run_dir / "checkpoint.pt")["train_config"])
-    saved.iterations = args.iterations
-    return saved
+    given = {k: getattr(args, k) for k in RESUMABLE_CHANGES if getattr(args, k) is not None}
+    return replace(saved, **given)
 
 
 if __name__ == "__main__":

@@ -79,3 +79,11 @@ def test_gan_fine_tuning_runs_and_resumes_exactly(tmp_path, synthetic_train_root
         assert torch.equal(value, resumed.discriminator.state_dict()[key]), key
     for key, value in straight.model.state_dict().items():
         assert torch.equal(value, resumed.model.state_dict()[key]), key
+
+
+def test_resume_may_change_length_and_threads(tmp_path, synthetic_train_root):
+    Trainer(tmp_path / "run", tiny_config(synthetic_train_root)).save()
+    resumed = Trainer(tmp_path / "run", tiny_config(synthetic_train_root, iterations=100, threads=2))
+    assert (resumed.config.iterations, resumed.config.threads) == (100, 2)
+    assert resumed.scheduler.total_steps == 100
+    resumed.step()  # the stretched schedule steps from where the run stopped
