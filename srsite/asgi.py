@@ -13,6 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from upscaler.api.authentication import WebsocketTokenAuthMiddleware  # noqa: E402
 from upscaler.lifespan import LifespanApp  # noqa: E402
 from upscaler.routing import websocket_urlpatterns  # noqa: E402
 
@@ -20,7 +21,8 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            # Browsers authenticate by session; scripts by `Authorization: Token <key>`.
+            AuthMiddlewareStack(WebsocketTokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
         "lifespan": LifespanApp(),
     }

@@ -12,6 +12,8 @@ def healthz(request):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/", include("upscaler.api.urls")),
+    path("account/", include("upscaler.account_urls")),
     path("gallery/", include("gallery.urls")),
     path("", include("upscaler.urls")),
 ]

@@ -44,6 +44,16 @@ def get_model(name: str) -> ModelInfo | None:
     return next((m for m in list_models() if m.name == name), None)
 
 
+def default_model_name(scale: int) -> str:
+    """UPSCALER_DEFAULT_MODEL when set (it must then offer `scale`: the caller validates),
+    else the engine's choice: our first trained model with that scale, or bicubic."""
+    if settings.UPSCALER_DEFAULT_MODEL:
+        return settings.UPSCALER_DEFAULT_MODEL
+    from upscaler.engine.registry import default_model_name as engine_default
+
+    return engine_default(scale, get_engine_config())
+
+
 def read_image(source) -> SourceImage:
     """Decode an upload (torch-free); raises the engine's UnsupportedImageError/ImageTooLargeError."""
     return engine.read_image(source, max_pixels=get_engine_config().max_input_pixels)

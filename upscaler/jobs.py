@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -20,6 +21,9 @@ RUNNERS = ("thread", "celery", "inline")
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
+# Webhook deliveries sleep between retries: they get their own threads, not the inference pool.
+_webhook_executor: ThreadPoolExecutor | None = None
+WEBHOOK_THREADS = 2
 
 
 def result_dispatch(result_id) -> None:
@@ -37,6 +41,48 @@ def result_dispatch(result_id) -> None:
         result_process(result_id=str(result_id))
     else:
         raise ImproperlyConfigured(f"UPSCALER_JOB_RUNNER must be one of {RUNNERS}, not {runner!r}")
+
+
+def webhook_dispatch(submission_id) -> None:
+    """Deliver a submission's completion webhook, retrying with backoff. Call on commit."""
+    runner = settings.UPSCALER_JOB_RUNNER
+    if runner == "celery":
+        from upscaler.tasks import webhook_deliver_task
+
+        webhook_deliver_task.delay(str(submission_id))
+    elif runner == "thread":
+        global _webhook_executor
+        with _executor_lock:
+            if _webhook_executor is None:
+                _webhook_executor = ThreadPoolExecutor(
+                    max_workers=WEBHOOK_THREADS, thread_name_prefix="upscaler-webhook"
+                )
+            executor = _webhook_executor
+        executor.submit(_webhook_with_retries, str(submission_id))
+    elif runner == "inline":
+        _webhook_with_retries(str(submission_id))
+    else:
+        raise ImproperlyConfigured(f"UPSCALER_JOB_RUNNER must be one of {RUNNERS}, not {runner!r}")
+
+
+def _webhook_with_retries(submission_id: str) -> bool:
+    from upscaler.services.webhooks import webhook_backoff, webhook_deliver
+
+    try:
+        attempts = settings.UPSCALER_WEBHOOK_MAX_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            if webhook_deliver(submission_id=submission_id, attempt=attempt):
+                return True
+            if attempt < attempts:
+                time.sleep(webhook_backoff(attempt=attempt))
+        logger.error("webhook of %s: giving up after %d attempts", submission_id, attempts)
+        return False
+    except Exception:
+        logger.exception("webhook of %s crashed", submission_id)
+        return False
+    finally:
+        if settings.UPSCALER_JOB_RUNNER == "thread":
+            connections.close_all()
 
 
 def _get_executor() -> ThreadPoolExecutor:

@@ -1,5 +1,6 @@
 """Submission (an uploaded original) and Result (one upscaling job of it) with DB constraints."""
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -24,7 +25,7 @@ def original_upload_to(instance: "Submission", filename: str) -> str:
 
 def output_upload_to(instance: "Result", filename: str) -> str:
     queued = instance.queued_at
-    return f"results/{queued:%Y}/{queued:%m}/{instance.id}.png"
+    return f"results/{queued:%Y}/{queued:%m}/{instance.id}.{format_extension(instance.output_format)}"
 
 
 class ReviewState(models.TextChoices):
@@ -69,6 +70,10 @@ class Submission(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True, default="")
+    # API clients: a retried POST with the same key returns this submission (unique per owner).
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    # Receives a signed webhook when every result of the submission is done.
+    callback_url = models.URLField(max_length=2000, blank=True, default="")
 
     class Meta:
         ordering = ["-created"]
@@ -90,6 +95,11 @@ class Submission(models.Model):
             models.CheckConstraint(
                 condition=Q(width__gt=0) & Q(height__gt=0), name="submission_positive_size"
             ),
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="submission_idempotency_key_per_owner",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,8 +114,15 @@ class ResultStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class OutputFormat(models.TextChoices):
+    PNG = "png", "PNG"
+    WEBP = "webp", "WebP"
+    JPEG = "jpeg", "JPEG"
+
+
 class Result(models.Model):
     Status = ResultStatus
+    OutputFormat = OutputFormat
     TERMINAL = frozenset({ResultStatus.SUCCEEDED, ResultStatus.FAILED, ResultStatus.CANCELLED})
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -119,6 +136,9 @@ class Result(models.Model):
     tiles_done = models.PositiveIntegerField(default=0)
     tiles_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
+    output_format = models.CharField(
+        max_length=8, choices=OutputFormat.choices, default=OutputFormat.PNG
+    )
     output = models.FileField(upload_to=output_upload_to, blank=True, max_length=255)
     output_width = models.PositiveIntegerField(null=True, blank=True)
     output_height = models.PositiveIntegerField(null=True, blank=True)
@@ -145,6 +165,9 @@ class Result(models.Model):
                 condition=Q(scale__gte=1) & Q(scale__lte=16), name="result_scale_range"
             ),
             models.CheckConstraint(
+                condition=Q(output_format__in=OutputFormat.values), name="result_output_format_valid"
+            ),
+            models.CheckConstraint(
                 condition=~Q(status="succeeded")
                 | (~Q(output="") & Q(output_width__isnull=False) & Q(output_height__isnull=False)),
                 name="result_succeeded_has_output",
@@ -157,3 +180,31 @@ class Result(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+
+class ApiToken(models.Model):
+    """A named API key of a user. Only a SHA-256 of the key is stored; the key is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    # The first characters of the key, to tell tokens apart on the tokens page.
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField()
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="api_token_name_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"API token {self.name!r} of {self.user_id} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        # Keys are 32 random bytes: a fast hash is enough (no password hashing needed).
+        return hashlib.sha256(key.encode()).hexdigest()

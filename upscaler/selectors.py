@@ -104,3 +104,77 @@ def submission_events(*, submission_id) -> list[dict]:
     results = submission_results(submission_id=submission_id)
     final = all(r.is_terminal for r in results)
     return [notifications.result_event(r, final=final) for r in results]
+
+
+# --- API: idempotency, deduplication, queue position, quota, tokens ---------------------------
+
+
+def submission_get_by_idempotency_key(*, owner, key: str) -> Submission | None:
+    if not key or owner is None:
+        return None
+    return Submission.objects.filter(owner=owner, idempotency_key=key).first()
+
+
+def result_find_reusable(
+    *, owner, sha256: str, model_name: str, scale: int, output_format: str
+) -> Result | None:
+    """A succeeded result of the same image, model, scale and format that `owner` already has."""
+    if owner is None:
+        return None
+    return (
+        Result.objects.select_related("submission")
+        .filter(
+            submission__owner=owner,
+            submission__sha256=sha256,
+            model_name=model_name,
+            scale=scale,
+            output_format=output_format,
+            status=Result.Status.SUCCEEDED,
+        )
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+def result_queue_positions(*, results) -> dict:
+    """1-based position in the global queue of each queued result (running jobs are not counted:
+    position 1 is the next to start). Results that are not queued are absent."""
+    positions = {}
+    for result in results:
+        if result.status == Result.Status.QUEUED:
+            ahead = Result.objects.filter(status=Result.Status.QUEUED).filter(
+                Q(queued_at__lt=result.queued_at) | Q(queued_at=result.queued_at, id__lt=result.id)
+            )
+            positions[result.id] = ahead.count() + 1
+    return positions
+
+
+def owner_output_pixels_since(*, user, session_key: str | None, since) -> tuple[int, object]:
+    """Output pixels of this viewer's results queued since `since` that are not failed or
+    cancelled (queued and running ones count with their future size), and when the oldest
+    of them was queued (None if there are none)."""
+    viewer = _viewer_filter(user=user, session_key=session_key)
+    if viewer is None:
+        return 0, None
+    rows = Result.objects.filter(
+        submission__in=Submission.objects.filter(viewer), queued_at__gte=since
+    ).exclude(status__in=[Result.Status.FAILED, Result.Status.CANCELLED])
+    total, oldest = 0, None
+    for width, height, scale, queued_at in rows.values_list(
+        "submission__width", "submission__height", "scale", "queued_at"
+    ):
+        total += width * scale * height * scale
+        oldest = queued_at if oldest is None or queued_at < oldest else oldest
+    return total, oldest
+
+
+def api_token_list(*, user):
+    from upscaler.models import ApiToken
+
+    return ApiToken.objects.filter(user=user).order_by("-created")
+
+
+def api_token_get_by_key(*, key: str):
+    from upscaler.models import ApiToken
+
+    return ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from upscaler.services.results import ClaimOutcome, result_process
+from upscaler.services.webhooks import webhook_backoff, webhook_deliver
 
 # A duplicate delivery of a job still running elsewhere is retried after its lease; if that
 # worker died, the retry takes the job over.
@@ -28,3 +29,21 @@ def result_process_task(self, result_id: str) -> str:
     if report.outcome is ClaimOutcome.BUSY:
         raise self.retry(countdown=report.retry_in or 60)
     return report.status or "missing"
+
+
+@shared_task(
+    name="upscaler.webhook_deliver",
+    bind=True,
+    acks_late=True,
+    queue="default",
+    ignore_result=True,
+    # Celery counts retries, the setting counts attempts.
+    max_retries=max(0, settings.UPSCALER_WEBHOOK_MAX_ATTEMPTS - 1),
+)
+def webhook_deliver_task(self, submission_id: str) -> bool:
+    attempt = self.request.retries + 1
+    if webhook_deliver(submission_id=submission_id, attempt=attempt):
+        return True
+    if attempt >= settings.UPSCALER_WEBHOOK_MAX_ATTEMPTS:
+        return False
+    raise self.retry(countdown=webhook_backoff(attempt=attempt))

@@ -25,6 +25,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "upscaler",
     "gallery",
 ]
@@ -123,7 +126,10 @@ CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database, not in Cele
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one long inference at a time per worker process
-CELERY_TASK_ROUTES = {"upscaler.result_process": {"queue": "inference"}}
+CELERY_TASK_ROUTES = {
+    "upscaler.result_process": {"queue": "inference"},
+    "upscaler.webhook_deliver": {"queue": "default"},
+}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("UPSCALER_TASK_SOFT_TIME_LIMIT", default=15 * 60)
@@ -154,6 +160,79 @@ UPSCALER_TILE_SIZE = env.int("UPSCALER_TILE_SIZE", default=256)
 UPSCALER_TILE_OVERLAP = env.int("UPSCALER_TILE_OVERLAP", default=40)
 _threads = env.str("UPSCALER_THREADS", default="")
 UPSCALER_THREADS = int(_threads) if _threads else None  # None: let the engine decide
+
+# --- API (upscaler/api/) ---------------------------------------------------------------------
+# The default model when a request names none ("" = our first trained model with the scale,
+# else bicubic). A named default must offer the requested scale.
+UPSCALER_DEFAULT_MODEL = env.str("UPSCALER_DEFAULT_MODEL", default="")
+UPSCALER_API_ALLOW_ANONYMOUS = env.bool("UPSCALER_API_ALLOW_ANONYMOUS", default=False)
+UPSCALER_API_PAGE_SIZE = env.int("UPSCALER_API_PAGE_SIZE", default=20)
+# DRF rate strings ("<n>/<second|minute|hour|day>") per throttle scope.
+UPSCALER_API_THROTTLE_RATES = {
+    "user": env.str("UPSCALER_API_THROTTLE_USER", default="600/hour"),
+    "anon": env.str("UPSCALER_API_THROTTLE_ANON", default="60/hour"),
+    "submit": env.str("UPSCALER_API_THROTTLE_SUBMIT", default="120/hour"),
+}
+# Output megapixels per owner over a rolling period, counted from results (0 = unlimited).
+UPSCALER_QUOTA_MEGAPIXELS = env.float("UPSCALER_QUOTA_MEGAPIXELS", default=2000.0)
+UPSCALER_QUOTA_PERIOD_SECONDS = env.int("UPSCALER_QUOTA_PERIOD_SECONDS", default=24 * 3600)
+# image_url / callback_url: only public addresses, except these CIDR networks.
+UPSCALER_URL_FETCH_ALLOWLIST = env.list("UPSCALER_URL_FETCH_ALLOWLIST", default=[])
+UPSCALER_URL_FETCH_TIMEOUT = env.float("UPSCALER_URL_FETCH_TIMEOUT", default=10.0)  # connect/read
+UPSCALER_URL_FETCH_TOTAL_TIMEOUT = env.float("UPSCALER_URL_FETCH_TOTAL_TIMEOUT", default=30.0)
+UPSCALER_URL_FETCH_MAX_REDIRECTS = env.int("UPSCALER_URL_FETCH_MAX_REDIRECTS", default=5)
+UPSCALER_WEBHOOK_TIMEOUT = env.float("UPSCALER_WEBHOOK_TIMEOUT", default=10.0)
+UPSCALER_WEBHOOK_MAX_ATTEMPTS = env.int("UPSCALER_WEBHOOK_MAX_ATTEMPTS", default=6)
+# Wait after failed attempt n: base * 2^(n-1) seconds (2, 4, 8, 16, 32 by default).
+UPSCALER_WEBHOOK_BACKOFF_SECONDS = env.float("UPSCALER_WEBHOOK_BACKOFF_SECONDS", default=2.0)
+# Absolute URLs in webhooks (e.g. https://sr.example.org); relative ones when empty.
+UPSCALER_PUBLIC_URL = env.str("UPSCALER_PUBLIC_URL", default="")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its "Token" challenge makes unauthenticated requests 401, not 403.
+        "upscaler.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # CSRF-checked
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["upscaler.api.authentication.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "upscaler.api.throttles.UserThrottle",
+        "upscaler.api.throttles.AnonThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "upscaler.api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "upscaler.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "srsite API",
+    "DESCRIPTION": "Image super-resolution jobs: submit, watch, download. "
+    "Authenticate with `Authorization: Token <key>` (create keys on the site's API tokens page).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package: no CDN at runtime.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Throttle counters live in the cache: Redis when there is one (shared by all processes).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "api-tokens"
+LOGOUT_REDIRECT_URL = "upscaler:upload"
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -55,6 +55,8 @@ def _notify(result: Result) -> None:
         submission_id=result.submission_id
     )
     notifications.result_notify(result, final=final)
+    if final and result.submission.callback_url:
+        transaction.on_commit(partial(jobs.webhook_dispatch, result.submission_id))
 
 
 def result_model_validate(*, model_name: str, scale: int):
@@ -81,15 +83,20 @@ def result_output_size_validate(*, width: int, height: int, scale: int) -> None:
         )
 
 
-def result_create(*, submission: Submission, model_name: str, scale: int, queued_at=None) -> Result:
+def result_create(
+    *, submission: Submission, model_name: str, scale: int, output_format: str = "png", queued_at=None
+) -> Result:
     """Queue a result of a stored submission and dispatch it on commit (the one creation path)."""
     model = result_model_validate(model_name=model_name, scale=scale)
+    if output_format not in Result.OutputFormat.values:
+        raise ValidationError(f"Unknown output format {output_format!r}.", code="bad_format")
     result_output_size_validate(width=submission.width, height=submission.height, scale=scale)
     with transaction.atomic():
         result = Result.objects.create(
             submission=submission,
             model_name=model.name,
             scale=scale,
+            output_format=output_format,
             queued_at=queued_at or timezone.now(),
         )
         transaction.on_commit(partial(jobs.result_dispatch, result.id))
@@ -244,7 +251,7 @@ def _store_output(result: Result, image, source) -> str:
     a failure at either step leaves nothing in storage."""
     name = output_upload_to(result, "")
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as tmp:
-        engine.write_image(image, tmp, format="PNG", source=source)
+        engine.write_image(image, tmp, format=result.output_format.upper(), source=source)
         tmp.seek(0)
         try:
             saved = default_storage.save(name, File(tmp, name=name))

@@ -11,17 +11,27 @@ from django.utils import timezone
 
 from upscaler import engine, engine_provider
 from upscaler.models import Submission
+from upscaler.services.quotas import quota_check
 from upscaler.services.results import result_create, result_model_validate, result_output_size_validate
 
 
 def submission_create(
-    *, owner, session_key: str | None, upload, scale: int, model_name: str
+    *,
+    owner,
+    session_key: str | None,
+    upload,
+    scale: int,
+    model_name: str,
+    output_format: str = "png",
+    idempotency_key: str = "",
+    callback_url: str = "",
 ) -> Submission:
     """Validate and store an upload, create its Submission + queued Result, dispatch on commit.
 
     `owner` is the user (None or anonymous for a guest, who is then identified by
     `session_key`). Invalid input raises django ValidationError (with a code) and leaves
-    no row and no file.
+    no row and no file; so does a full quota (QuotaExceededError). A second submission with
+    the same owner and non-empty `idempotency_key` raises IntegrityError (and leaves no file).
     """
     if owner is not None and not owner.is_authenticated:
         owner = None
@@ -50,6 +60,9 @@ def submission_create(
     upload.seek(0)
 
     result_output_size_validate(width=source.width, height=source.height, scale=scale)
+    quota_check(
+        user=owner, session_key=session_key, width=source.width, height=source.height, scale=scale
+    )
 
     now = timezone.now()
     submission = Submission(
@@ -61,13 +74,21 @@ def submission_create(
         owner=owner,
         session_key="" if owner is not None else session_key,
         created=now,
+        idempotency_key=idempotency_key,
+        callback_url=callback_url,
     )
     # The stored name comes from upload_to (uploads/<yyyy>/<mm>/<uuid>.<ext>), not the client.
     submission.original.save("original", upload, save=False)
     try:
         with transaction.atomic():
             submission.save(force_insert=True)
-            result_create(submission=submission, model_name=model_name, scale=scale, queued_at=now)
+            result_create(
+                submission=submission,
+                model_name=model_name,
+                scale=scale,
+                output_format=output_format,
+                queued_at=now,
+            )
     except BaseException:
         submission.original.storage.delete(submission.original.name)
         raise

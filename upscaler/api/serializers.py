@@ -1,0 +1,155 @@
+"""Output shapes shared by several API views (a submission with its results; an engine model).
+
+Views nest their own InputSerializer; the submission representation is the same wherever a
+submission is returned, so it is defined once here.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from upscaler.models import Result
+
+CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg"}
+# A submission's overall status: the most active state among its results wins.
+STATUS_ORDER = ("running", "queued")
+
+
+def submission_status(results: list[Result]) -> str:
+    statuses = {r.status for r in results}
+    for status in STATUS_ORDER:
+        if status in statuses:
+            return status
+    return results[-1].status if results else "queued"
+
+
+def websocket_url(request, submission_id) -> str:
+    scheme = "wss" if request.is_secure() else "ws"
+    return f"{scheme}://{request.get_host()}/ws/submissions/{submission_id}/"
+
+
+class FileOutputSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    content_type = serializers.CharField()
+
+
+class ImageOutputSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    format = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class LinksSerializer(serializers.Serializer):
+    self = serializers.URLField()
+    websocket = serializers.CharField()
+    cancel = serializers.URLField()
+    results = serializers.URLField()
+
+
+class ResultOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    model = serializers.CharField(source="model_name")
+    scale = serializers.IntegerField()
+    format = serializers.CharField(source="output_format")
+    status = serializers.ChoiceField(choices=Result.Status.choices)
+    progress = serializers.IntegerField(help_text="0–100")
+    tiles_done = serializers.IntegerField()
+    tiles_total = serializers.IntegerField()
+    error = serializers.CharField()
+    queue_position = serializers.SerializerMethodField(
+        help_text="1 = next to start; null unless queued"
+    )
+    output = serializers.SerializerMethodField()
+    queued_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    inference_ms = serializers.IntegerField(allow_null=True)
+
+    def get_queue_position(self, result) -> int | None:
+        return self.context.get("queue_positions", {}).get(result.id)
+
+    @extend_schema_field(FileOutputSerializer(allow_null=True))
+    def get_output(self, result):
+        if result.status != Result.Status.SUCCEEDED:
+            return None
+        request = self.context["request"]
+        return {
+            "url": request.build_absolute_uri(reverse("api:result-output", args=[result.id])),
+            "width": result.output_width,
+            "height": result.output_height,
+            "content_type": CONTENT_TYPES.get(result.output_format, "application/octet-stream"),
+        }
+
+
+class SubmissionOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.SerializerMethodField(help_text="running or queued while any result is; "
+                                               "else the latest result's status")
+    progress = serializers.SerializerMethodField(help_text="of the latest result, 0–100")
+    queue_position = serializers.SerializerMethodField(help_text="best position among queued results")
+    created = serializers.DateTimeField()
+    image = serializers.SerializerMethodField()
+    results = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    def _results(self, submission) -> list[Result]:
+        return list(submission.results.all())
+
+    @extend_schema_field(serializers.ChoiceField(choices=Result.Status.choices))
+    def get_status(self, submission) -> str:
+        return submission_status(self._results(submission))
+
+    def get_progress(self, submission) -> int:
+        results = self._results(submission)
+        return results[-1].progress if results else 0
+
+    def get_queue_position(self, submission) -> int | None:
+        positions = self.context.get("queue_positions", {})
+        found = [positions[r.id] for r in self._results(submission) if r.id in positions]
+        return min(found) if found else None
+
+    @extend_schema_field(ImageOutputSerializer)
+    def get_image(self, submission):
+        request = self.context["request"]
+        return {
+            "url": request.build_absolute_uri(
+                reverse("api:submission-original", args=[submission.id])
+            ),
+            "width": submission.width,
+            "height": submission.height,
+            "format": submission.format,
+            "size_bytes": submission.size_bytes,
+            "sha256": submission.sha256,
+        }
+
+    @extend_schema_field(ResultOutputSerializer(many=True))
+    def get_results(self, submission):
+        return ResultOutputSerializer(self._results(submission), many=True, context=self.context).data
+
+    @extend_schema_field(LinksSerializer)
+    def get_links(self, submission):
+        request = self.context["request"]
+
+        def url(name):
+            return request.build_absolute_uri(reverse(name, args=[submission.id]))
+
+        return {
+            "self": url("api:submission-detail"),
+            "websocket": websocket_url(request, submission.id),
+            "cancel": url("api:submission-cancel"),
+            "results": url("api:submission-results"),
+        }
+
+
+class SubmissionPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = SubmissionOutputSerializer(many=True)

@@ -1,0 +1,157 @@
+"""What API clients do to whole submissions: submit (idempotent, deduplicated), re-run, cancel, delete."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from upscaler import engine_provider, selectors, url_fetch
+from upscaler.models import Result, Submission
+from upscaler.services import reviews
+from upscaler.services.quotas import quota_check
+from upscaler.services.results import result_cancel, result_create
+from upscaler.services.submissions import submission_create
+
+
+@dataclass
+class SubmitOutcome:
+    submission: Submission
+    created: bool
+    # Why an existing submission was returned: "idempotency_key" or "duplicate".
+    reused: str = ""
+
+
+def model_name_default(*, scale: int) -> str:
+    return engine_provider.default_model_name(scale)
+
+
+def callback_url_validate(*, url: str) -> None:
+    """A callback must be reachable on a public address now (it is checked again on delivery)."""
+    try:
+        url_fetch.check_url(url)
+    except url_fetch.UrlFetchError as exc:
+        raise ValidationError(f"callback_url: {exc}", code="bad_callback_url") from exc
+
+
+def submission_submit(
+    *,
+    owner,
+    session_key: str | None,
+    upload,
+    scale: int,
+    model_name: str | None = None,
+    output_format: str = "png",
+    idempotency_key: str = "",
+    callback_url: str = "",
+) -> SubmitOutcome:
+    """Create a submission, unless the same owner already made it.
+
+    - the same non-empty `idempotency_key` (enforced by a unique constraint, so two racing
+      requests cannot both create) returns the first submission;
+    - a succeeded result of the same image bytes, model, scale and format returns that
+      result's submission: nothing is stored or recomputed.
+    """
+    if owner is not None and not owner.is_authenticated:
+        owner = None
+    if callback_url and owner is None:
+        raise ValidationError("callback_url needs a signed-in user (it is signed with their secret).",
+                              code="bad_callback_url")
+    existing = selectors.submission_get_by_idempotency_key(owner=owner, key=idempotency_key)
+    if existing is not None:
+        return SubmitOutcome(existing, created=False, reused="idempotency_key")
+
+    model_name = model_name or model_name_default(scale=scale)
+    if callback_url:
+        callback_url_validate(url=callback_url)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    reusable = selectors.result_find_reusable(
+        owner=owner,
+        sha256=digest.hexdigest(),
+        model_name=model_name,
+        scale=scale,
+        output_format=output_format,
+    )
+    if reusable is not None:
+        return SubmitOutcome(reusable.submission, created=False, reused="duplicate")
+
+    try:
+        submission = submission_create(
+            owner=owner,
+            session_key=session_key,
+            upload=upload,
+            scale=scale,
+            model_name=model_name,
+            output_format=output_format,
+            idempotency_key=idempotency_key if owner is not None else "",
+            callback_url=callback_url,
+        )
+    except IntegrityError:
+        # Lost a race with a request carrying the same key; submission_create left no file.
+        existing = selectors.submission_get_by_idempotency_key(owner=owner, key=idempotency_key)
+        if existing is None:
+            raise
+        return SubmitOutcome(existing, created=False, reused="idempotency_key")
+    return SubmitOutcome(submission, created=True)
+
+
+def submission_submit_url(*, url: str, **kwargs) -> SubmitOutcome:
+    """Fetch `url` (public addresses only, size and time limits) and submit it."""
+    from django.core.files.base import ContentFile
+
+    if kwargs.get("idempotency_key"):
+        existing = selectors.submission_get_by_idempotency_key(
+            owner=kwargs.get("owner"), key=kwargs["idempotency_key"]
+        )
+        if existing is not None:  # do not fetch again for a retried request
+            return SubmitOutcome(existing, created=False, reused="idempotency_key")
+    try:
+        data, name = url_fetch.fetch_image(url)
+    except url_fetch.UrlFetchError as exc:
+        raise ValidationError(str(exc), code=f"url_{exc.code}") from exc
+    return submission_submit(upload=ContentFile(data, name=name), **kwargs)
+
+
+def submission_rerun(
+    *, submission: Submission, user, session_key: str | None, scale: int, model_name: str | None,
+    output_format: str = "png",
+) -> tuple[Result, bool]:
+    """Queue another result of a stored submission. An identical result that is queued,
+    running or succeeded is returned instead (created=False)."""
+    model_name = model_name or model_name_default(scale=scale)
+    existing = (
+        Result.objects.filter(
+            submission=submission, model_name=model_name, scale=scale, output_format=output_format
+        )
+        .exclude(status__in=[Result.Status.FAILED, Result.Status.CANCELLED])
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    quota_check(
+        user=user, session_key=session_key, width=submission.width, height=submission.height,
+        scale=scale,
+    )
+    result = result_create(
+        submission=submission, model_name=model_name, scale=scale, output_format=output_format
+    )
+    return result, True
+
+
+def submission_cancel(*, submission: Submission) -> int:
+    """Cancel every queued or running result of the submission; returns how many."""
+    ids = Result.objects.filter(
+        submission=submission, status__in=[Result.Status.QUEUED, Result.Status.RUNNING]
+    ).values_list("id", flat=True)
+    return sum(result_cancel(result_id=result_id) for result_id in list(ids))
+
+
+def submission_delete(*, submission: Submission) -> None:
+    """Delete a submission, its results and all their files (the one deletion path, shared
+    with the review admin)."""
+    reviews.submission_delete(submission_ids=[submission.pk])
