@@ -1,6 +1,6 @@
 # One image for web and worker; they differ only by command (see compose.yaml).
 #   web:    gunicorn srsite.asgi:application -k uvicorn.workers.UvicornWorker
-#   worker: celery -A srsite worker -Q inference --concurrency 1
+#   worker: celery -A srsite worker -Q inference,default --concurrency 1
 # Note: torch==2.14.1 from PyPI is the CUDA build (several GB). This file has not been built
 # on the development machines (no Docker engine there).
 FROM python:3.11-slim-bookworm

@@ -54,7 +54,7 @@ lint: install-dev
 
 # Production-style worker (needs REDIS_URL, DATABASE_URL, DJANGO_SETTINGS_MODULE).
 worker: install
-	$(VENV)/bin/celery -A srsite worker -Q inference --concurrency 1 --loglevel INFO
+	$(VENV)/bin/celery -A srsite worker -Q inference,default --concurrency 1 --loglevel INFO
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache
