@@ -67,6 +67,7 @@ class GANTrainer(Trainer):
         g_loss = cfg.content_weight * content + cfg.feature_weight * perceptual + cfg.adversarial_weight * adversarial
         self.optimizer.zero_grad(set_to_none=True)
         g_loss.backward()
+        self._clip_gradients(self.model)
         self.optimizer.step()
         self.scheduler.step()
         self.ema.update_parameters(self.model)
