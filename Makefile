@@ -12,7 +12,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/srsite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 
-.PHONY: run test test-unit test-integration lint migrate worker install install-dev clean
+.PHONY: run test test-unit test-integration lint migrate worker install install-dev chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ $(VENV)/.requirements-dev.stamp: requirements-dev.txt $(VENV)/.requirements.stam
 install: $(VENV)/.requirements.stamp
 install-dev: $(VENV)/.requirements-dev.stamp
 
+# The browser tests drive Debian's chromium (never a browser Playwright downloads): install it
+# when missing (CI runs as root on a fresh Debian machine).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 migrate: install
 	$(PY) manage.py migrate --noinput
 
@@ -40,7 +45,7 @@ run: migrate
 
 test: test-unit test-integration
 
-test-unit: install-dev
+test-unit: install-dev chromium
 	env -u DATABASE_URL -u REDIS_URL -u DJANGO_SETTINGS_MODULE \
 	  $(PY) -m pytest -m "not integration"
 

@@ -22,3 +22,8 @@ def gallery_items() -> QuerySet[Submission]:
         .order_by(featured_first, "-created", "-pk")
         .prefetch_related(Prefetch("results", queryset=succeeded, to_attr="gallery_results"))
     )
+
+
+def gallery_item_get(*, submission_id) -> Submission | None:
+    """One public item (with `gallery_results`), or None if it is not (or no longer) public."""
+    return gallery_items().filter(pk=submission_id).first()

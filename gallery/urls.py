@@ -9,4 +9,5 @@ app_name = "gallery"
 urlpatterns = [
     path("", views.index, name="index"),
     path("mine/", views.mine, name="mine"),
+    path("<uuid:submission_id>/", views.detail, name="detail"),
 ]

@@ -23,6 +23,11 @@ def original_upload_to(instance: "Submission", filename: str) -> str:
     )
 
 
+def ground_truth_upload_to(instance: "Submission", filename: str) -> str:
+    created = instance.created
+    return f"ground-truth/{created:%Y}/{created:%m}/{instance.id}.png"
+
+
 def output_upload_to(instance: "Result", filename: str) -> str:
     queued = instance.queued_at
     return f"results/{queued:%Y}/{queued:%m}/{instance.id}.{format_extension(instance.output_format)}"
@@ -35,8 +40,16 @@ class ReviewState(models.TextChoices):
     FEATURED = "featured", "Featured"
 
 
+class SubmissionKind(models.TextChoices):
+    UPSCALE = "upscale", "Upscale"
+    # The upload is a high-resolution photo (the ground truth); `original` is it downsampled
+    # by the scale, and results are scored against it (see services/benchmarks.py).
+    BENCHMARK = "benchmark", "Benchmark"
+
+
 class Submission(models.Model):
     ReviewState = ReviewState
+    Kind = SubmissionKind
     # Review states shown in the public gallery (with a succeeded result).
     PUBLIC_REVIEW_STATES = frozenset({ReviewState.APPROVED, ReviewState.FEATURED})
 
@@ -74,6 +87,13 @@ class Submission(models.Model):
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
     # Receives a signed webhook when every result of the submission is done.
     callback_url = models.URLField(max_length=2000, blank=True, default="")
+    kind = models.CharField(max_length=16, choices=SubmissionKind.choices, default=SubmissionKind.UPSCALE)
+    ground_truth = models.FileField(upload_to=ground_truth_upload_to, blank=True, max_length=255)
+    # Where a published photo comes from (the demo content): shown on the gallery page.
+    title = models.CharField(max_length=200, blank=True, default="")
+    credit = models.CharField(max_length=300, blank=True, default="")
+    licence = models.CharField(max_length=200, blank=True, default="")
+    source_url = models.URLField(max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["-created"]
@@ -94,6 +114,13 @@ class Submission(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(width__gt=0) & Q(height__gt=0), name="submission_positive_size"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=SubmissionKind.values), name="submission_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=SubmissionKind.BENCHMARK) | ~Q(ground_truth=""),
+                name="submission_benchmark_has_ground_truth",
             ),
             models.UniqueConstraint(
                 fields=["owner", "idempotency_key"],
@@ -146,6 +173,12 @@ class Result(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     inference_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Benchmark submissions: luma PSNR (dB) and SSIM against the ground truth, of this result
+    # and of the bicubic reference, measured by the job (services/benchmarks.py).
+    psnr_y = models.FloatField(null=True, blank=True)
+    ssim_y = models.FloatField(null=True, blank=True)
+    bicubic_psnr_y = models.FloatField(null=True, blank=True)
+    bicubic_ssim_y = models.FloatField(null=True, blank=True)
     # Idempotent claiming: each claim increments `attempts` (a fencing token for later
     # updates) and sets a lease; a `running` row with an expired lease was abandoned.
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -1,15 +1,19 @@
-"""HTML views (thin): upload page, submission page, file downloads (owner, reviewer or public
-gallery, see selectors), thumbnails, cancel."""
+"""HTML views (thin): upload page, submission page and its JSON status, file downloads (owner,
+reviewer or public gallery, see selectors) and format conversions, thumbnails, cancel."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from upscaler import selectors
 from upscaler.forms import UploadForm
+from upscaler.services.benchmarks import benchmark_create
+from upscaler.services.downloads import CONTENT_TYPES, result_download_ensure
 from upscaler.services.references import result_reference_ensure
 from upscaler.services.results import result_cancel
 from upscaler.services.submissions import submission_create
@@ -31,8 +35,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             if not request.session.session_key:
                 request.session.save()  # anonymous owners are identified by their session
+            create = benchmark_create if form.cleaned_data["mode"] == "benchmark" else submission_create
             try:
-                submission = submission_create(
+                submission = create(
                     owner=request.user,
                     session_key=request.session.session_key,
                     upload=form.cleaned_data["image"],
@@ -46,7 +51,17 @@ def upload(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         form = UploadForm()
-    return render(request, "upscaler/upload.html", {"form": form}, status=status)
+    context = {
+        "form": form,
+        "models": selectors.upload_model_options(),
+        "limits": {
+            "max_upload_bytes": settings.UPSCALER_MAX_UPLOAD_BYTES,
+            "max_input_pixels": settings.UPSCALER_MAX_INPUT_PIXELS,
+            "max_output_pixels": settings.UPSCALER_MAX_OUTPUT_PIXELS,
+        },
+    }
+    return render(request, "upscaler/upload.html", context, status=status)
+
 
 
 def submission_detail(request: HttpRequest, submission_id) -> HttpResponse:
@@ -54,9 +69,25 @@ def submission_detail(request: HttpRequest, submission_id) -> HttpResponse:
     if submission is None:
         raise Http404("No such submission")
     results = selectors.submission_results(submission_id=submission.id)
+    positions = selectors.result_queue_positions(results=results)
+    for result in results:
+        result.queue_position = positions.get(result.id)
+        result.estimate_ms = selectors.result_estimate_ms(
+            model_name=result.model_name,
+            output_pixels=submission.width * submission.height * result.scale**2,
+        )
     return render(
         request, "upscaler/submission.html", {"submission": submission, "results": results}
     )
+
+
+@never_cache
+def submission_status(request: HttpRequest, submission_id) -> JsonResponse:
+    """What the websocket would say, for the page's polling fallback."""
+    submission = selectors.submission_get_visible(submission_id=submission_id, **_viewer(request))
+    if submission is None:
+        raise Http404("No such submission")
+    return JsonResponse(selectors.submission_status(submission=submission))
 
 
 def _files_viewable_submission(request: HttpRequest, submission_id):
@@ -71,6 +102,13 @@ def _files_viewable_submission(request: HttpRequest, submission_id):
 def submission_original(request: HttpRequest, submission_id) -> FileResponse:
     submission = _files_viewable_submission(request, submission_id)
     return FileResponse(submission.original.open("rb"))
+
+
+def submission_ground_truth(request: HttpRequest, submission_id) -> FileResponse:
+    submission = _files_viewable_submission(request, submission_id)
+    if not submission.ground_truth:
+        raise Http404("Not a benchmark")
+    return FileResponse(submission.ground_truth.open("rb"), content_type="image/png")
 
 
 def submission_thumbnail(request: HttpRequest, submission_id) -> FileResponse:
@@ -89,6 +127,18 @@ def _visible_succeeded_result(request: HttpRequest, result_id):
 def result_output(request: HttpRequest, result_id) -> FileResponse:
     result = _visible_succeeded_result(request, result_id)
     return FileResponse(result.output.open("rb"), content_type="image/png")
+
+
+def result_download(request: HttpRequest, result_id, fmt: str) -> FileResponse:
+    if fmt not in CONTENT_TYPES:
+        raise Http404("No such format")
+    result = _visible_succeeded_result(request, result_id)
+    name = result_download_ensure(result=result, fmt=fmt)
+    filename = f"{result.submission_id}-{result.model_name}-x{result.scale}.{'jpg' if fmt == 'jpeg' else fmt}"
+    return FileResponse(
+        result.output.storage.open(name, "rb"), content_type=CONTENT_TYPES[fmt], as_attachment=True,
+        filename=filename,
+    )
 
 
 def result_reference(request: HttpRequest, result_id) -> FileResponse:

@@ -41,7 +41,9 @@ def test_public_gallery_shows_approved_items_to_anyone_and_hides_them_on_reject(
 
     reviews.submission_approve(submission_ids=[submission.pk], reviewer=staff)
     html = anonymous.get("/gallery/").content.decode()
-    assert f"/r/{result.id}/thumb.png" in html and f"/r/{result.id}/output.png" in html
+    assert f"/r/{result.id}/thumb.png" in html and f"/gallery/{submission.id}/" in html
+    detail = anonymous.get(f"/gallery/{submission.id}/").content.decode()
+    assert f"/r/{result.id}/output.png" in detail and f"/r/{result.id}/bicubic.png" in detail
     for url in (f"/r/{result.id}/output.png", f"/r/{result.id}/thumb.png", f"/r/{result.id}/bicubic.png",
                 f"/s/{submission.id}/original", f"/s/{submission.id}/thumb.png"):
         assert anonymous.get(url).status_code == 200, url
@@ -50,6 +52,7 @@ def test_public_gallery_shows_approved_items_to_anyone_and_hides_them_on_reject(
 
     reviews.submission_reject(submission_ids=[submission.pk], reviewer=staff, reason="spam")
     assert f"/r/{result.id}/" not in anonymous.get("/gallery/").content.decode()
+    assert anonymous.get(f"/gallery/{submission.id}/").status_code == 404
     assert anonymous.get(f"/r/{result.id}/output.png").status_code == 404
     assert owner.get(f"/r/{result.id}/output.png").status_code == 200  # the owner still can
 

@@ -153,6 +153,7 @@ def result_process(*, result_id) -> ProcessReport:
         image = upscaler(source, progress=reporter)
         inference_ms = int((time.monotonic() - started) * 1000)
         reporter.check()  # a cancel during the last tile must not be overwritten
+        scores = _benchmark_metrics(result, image)
         name = _store_output(result, image, source)
     except Exception as exc:
         if reporter.lost or isinstance(exc, _Cancelled):
@@ -182,6 +183,7 @@ def result_process(*, result_id) -> ProcessReport:
             inference_ms=inference_ms,
             claimed_until=None,
             error="",
+            **scores,
         )
         if updated:
             result.refresh_from_db()
@@ -244,6 +246,21 @@ def _finish_failed(result: Result, *, attempt: int, error: str) -> None:
     if updated:
         result.refresh_from_db()
         _notify(result)
+
+
+def _benchmark_metrics(result: Result, image) -> dict:
+    """Scores of a benchmark's output, measured here in the job so that they are stored with
+    the success (the page shows them on the final event). A scoring error is logged and leaves
+    the scores empty: the upscaled image is still a good result."""
+    if result.submission.kind != Submission.Kind.BENCHMARK:
+        return {}
+    from upscaler.services.benchmarks import benchmark_metrics_compute
+
+    try:
+        return benchmark_metrics_compute(result=result, image=image)
+    except Exception:
+        logger.exception("result %s: could not measure the benchmark", result.id)
+        return {}
 
 
 def _store_output(result: Result, image, source) -> str:

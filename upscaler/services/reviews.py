@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from upscaler.models import Result, Submission
+from upscaler.services.downloads import download_names
 from upscaler.services.references import reference_name
 from upscaler.services.results import result_create, result_model_validate
 from upscaler.services.thumbnails import thumbnail_names
@@ -83,9 +84,10 @@ def submission_rerun(*, submission_ids: Iterable, model_name: str, scale: int) -
 
 
 def submission_delete(*, submission_ids: Iterable) -> int:
-    """Delete submissions, their results and every file they own (original, outputs, bicubic
-    references, thumbnails). The files go after the commit; a job still running on a deleted
-    result notices at its next progress report and drops its own output."""
+    """Delete submissions, their results and every file they own (original, ground truth,
+    outputs, bicubic references, thumbnails, converted downloads). The files go after the
+    commit; a job still running on a deleted result notices at its next progress report and
+    drops its own output."""
     with transaction.atomic():
         submissions = list(
             Submission.objects.select_for_update().filter(pk__in=list(submission_ids)).prefetch_related("results")
@@ -97,6 +99,9 @@ def submission_delete(*, submission_ids: Iterable) -> int:
             names.update(r.output.name for r in results if r.output)
             names.update(reference_name(r) for r in results)
             names.update(thumbnail_names(submission=submission, result_ids=[r.id for r in results]))
+            names.update(download_names(submission_id=submission.id, result_ids=[r.id for r in results]))
+            if submission.ground_truth:
+                names.add(submission.ground_truth.name)
         deleted = Submission.objects.filter(pk__in=[s.pk for s in submissions]).delete()[1].get(
             Submission._meta.label, 0
         )

@@ -25,6 +25,9 @@ def submission_create(
     output_format: str = "png",
     idempotency_key: str = "",
     callback_url: str = "",
+    kind: str = Submission.Kind.UPSCALE,
+    ground_truth=None,
+    credit: dict | None = None,
 ) -> Submission:
     """Validate and store an upload, create its Submission + queued Result, dispatch on commit.
 
@@ -32,6 +35,8 @@ def submission_create(
     `session_key`). Invalid input raises django ValidationError (with a code) and leaves
     no row and no file; so does a full quota (QuotaExceededError). A second submission with
     the same owner and non-empty `idempotency_key` raises IntegrityError (and leaves no file).
+    A benchmark (`kind`) carries its `ground_truth` file (see services/benchmarks.py);
+    `credit` may set title, credit, licence and source_url (published demo photos).
     """
     if owner is not None and not owner.is_authenticated:
         owner = None
@@ -76,10 +81,14 @@ def submission_create(
         created=now,
         idempotency_key=idempotency_key,
         callback_url=callback_url,
+        kind=kind,
+        **(credit or {}),
     )
     # The stored name comes from upload_to (uploads/<yyyy>/<mm>/<uuid>.<ext>), not the client.
     submission.original.save("original", upload, save=False)
     try:
+        if ground_truth is not None:
+            submission.ground_truth.save("ground-truth", ground_truth, save=False)
         with transaction.atomic():
             submission.save(force_insert=True)
             result_create(
@@ -91,5 +100,7 @@ def submission_create(
             )
     except BaseException:
         submission.original.storage.delete(submission.original.name)
+        if submission.ground_truth:
+            submission.ground_truth.storage.delete(submission.ground_truth.name)
         raise
     return submission

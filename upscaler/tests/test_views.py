@@ -24,7 +24,7 @@ def test_upload_page_offers_scales_and_models(client):
     assert response.status_code == 200
     html = response.content.decode()
     for scale in (2, 3, 4, 8):
-        assert f'<option value="{scale}"' in html
+        assert f'name="scale" value="{scale}"' in html
     assert '<option value="bicubic"' in html
     assert 'type="file"' in html
 
@@ -63,7 +63,7 @@ def test_bad_upload_gets_a_form_error_and_leaves_nothing(client, media_root, dat
     response = post_upload(client, data)
     assert response.status_code == 400
     html = response.content.decode()
-    errors = re.findall(r'<span class="error" role="alert">([^<]+)</span>', html)
+    errors = re.findall(r'<div id="image-error" class="field-error" role="alert">([^<]+)</div>', html)
     assert errors and all(e.strip() for e in errors)
     assert Submission.objects.count() == 0 and Result.objects.count() == 0
     assert stored_files(media_root) == []
