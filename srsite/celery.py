@@ -1,11 +1,35 @@
-"""The Celery application; workers run `celery -A srsite worker -Q inference`."""
+"""The Celery application; workers run `celery -A srsite worker -Q inference,default`, the
+scheduler `celery -A srsite beat` (retention)."""
 
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init, worker_process_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "srsite.settings.dev")
 
 app = Celery("srsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+_heartbeat = None
+
+
+@worker_process_init.connect
+def _worker_process_start(**kwargs) -> None:
+    """In each pool process, after the fork (CUDA must not be touched before it): load the
+    models, then report them to /readyz through a heartbeat."""
+    global _heartbeat
+    from django.conf import settings
+
+    from upscaler import health
+
+    health.worker_preload()
+    if settings.REDIS_URL:
+        _heartbeat = health.Heartbeat().start()
+
+
+@worker_process_shutdown.connect
+def _worker_process_stop(**kwargs) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()

@@ -1,17 +1,15 @@
 """Root URLconf."""
 
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 
-
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
-
+from upscaler import ops
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics_view, name="metrics"),
     path("api/", include("upscaler.api.urls")),
     path("account/", include("upscaler.account_urls")),
     path("gallery/", include("gallery.urls")),

@@ -77,3 +77,9 @@ def reset() -> None:
     with _lock:
         _upscalers.clear()
         get_engine_config.cache_clear()
+
+
+def loaded_models() -> list[str]:
+    """"model:scale" of the upscalers this process has loaded (reported in worker heartbeats)."""
+    with _lock:
+        return sorted(f"{name}:{scale}" for name, scale in _upscalers)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from srsite.logs import log_context
 from upscaler.services.results import ClaimOutcome, result_process
+from upscaler.services.retention import submissions_purge_old
 from upscaler.services.webhooks import webhook_backoff, webhook_deliver
 
 # A duplicate delivery of a job still running elsewhere is retried after its lease; if that
@@ -42,8 +44,16 @@ def result_process_task(self, result_id: str) -> str:
 )
 def webhook_deliver_task(self, submission_id: str) -> bool:
     attempt = self.request.retries + 1
-    if webhook_deliver(submission_id=submission_id, attempt=attempt):
+    with log_context(submission_id=submission_id):
+        delivered = webhook_deliver(submission_id=submission_id, attempt=attempt)
+    if delivered:
         return True
     if attempt >= settings.UPSCALER_WEBHOOK_MAX_ATTEMPTS:
         return False
     raise self.retry(countdown=webhook_backoff(attempt=attempt))
+
+
+@shared_task(name="upscaler.submissions_purge_old", queue="default", ignore_result=True)
+def submissions_purge_old_task() -> int:
+    """Retention, run daily by `celery beat` (CELERY_BEAT_SCHEDULE)."""
+    return submissions_purge_old().submissions

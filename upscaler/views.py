@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from upscaler import selectors
+from upscaler.files import stored_file_response
 from upscaler.forms import UploadForm
 from upscaler.services.benchmarks import benchmark_create
 from upscaler.services.downloads import CONTENT_TYPES, result_download_ensure
@@ -63,7 +64,6 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(request, "upscaler/upload.html", context, status=status)
 
 
-
 def submission_detail(request: HttpRequest, submission_id) -> HttpResponse:
     submission = selectors.submission_get_visible(submission_id=submission_id, **_viewer(request))
     if submission is None:
@@ -99,22 +99,23 @@ def _files_viewable_submission(request: HttpRequest, submission_id):
     return submission
 
 
-def submission_original(request: HttpRequest, submission_id) -> FileResponse:
+def submission_original(request: HttpRequest, submission_id) -> HttpResponse:
     submission = _files_viewable_submission(request, submission_id)
-    return FileResponse(submission.original.open("rb"))
+    return stored_file_response(submission.original.storage, submission.original.name)
 
 
-def submission_ground_truth(request: HttpRequest, submission_id) -> FileResponse:
+def submission_ground_truth(request: HttpRequest, submission_id) -> HttpResponse:
     submission = _files_viewable_submission(request, submission_id)
     if not submission.ground_truth:
         raise Http404("Not a benchmark")
-    return FileResponse(submission.ground_truth.open("rb"), content_type="image/png")
+    return stored_file_response(submission.ground_truth.storage, submission.ground_truth.name,
+                                content_type="image/png")
 
 
-def submission_thumbnail(request: HttpRequest, submission_id) -> FileResponse:
+def submission_thumbnail(request: HttpRequest, submission_id) -> HttpResponse:
     submission = _files_viewable_submission(request, submission_id)
     name = submission_thumbnail_ensure(submission=submission)
-    return FileResponse(submission.original.storage.open(name, "rb"), content_type="image/png")
+    return stored_file_response(submission.original.storage, name, content_type="image/png")
 
 
 def _visible_succeeded_result(request: HttpRequest, result_id):
@@ -124,33 +125,33 @@ def _visible_succeeded_result(request: HttpRequest, result_id):
     return result
 
 
-def result_output(request: HttpRequest, result_id) -> FileResponse:
+def result_output(request: HttpRequest, result_id) -> HttpResponse:
     result = _visible_succeeded_result(request, result_id)
-    return FileResponse(result.output.open("rb"), content_type="image/png")
+    # Signed URLs and local files alike: the stored name's extension gives the content type.
+    return stored_file_response(result.output.storage, result.output.name)
 
 
-def result_download(request: HttpRequest, result_id, fmt: str) -> FileResponse:
+def result_download(request: HttpRequest, result_id, fmt: str) -> HttpResponse:
     if fmt not in CONTENT_TYPES:
         raise Http404("No such format")
     result = _visible_succeeded_result(request, result_id)
     name = result_download_ensure(result=result, fmt=fmt)
     filename = f"{result.submission_id}-{result.model_name}-x{result.scale}.{'jpg' if fmt == 'jpeg' else fmt}"
-    return FileResponse(
-        result.output.storage.open(name, "rb"), content_type=CONTENT_TYPES[fmt], as_attachment=True,
-        filename=filename,
+    return stored_file_response(
+        result.output.storage, name, content_type=CONTENT_TYPES[fmt], as_attachment=True, filename=filename
     )
 
 
-def result_reference(request: HttpRequest, result_id) -> FileResponse:
+def result_reference(request: HttpRequest, result_id) -> HttpResponse:
     result = _visible_succeeded_result(request, result_id)
     name = result_reference_ensure(result=result)
-    return FileResponse(result.output.storage.open(name, "rb"), content_type="image/png")
+    return stored_file_response(result.output.storage, name, content_type="image/png")
 
 
-def result_thumbnail(request: HttpRequest, result_id) -> FileResponse:
+def result_thumbnail(request: HttpRequest, result_id) -> HttpResponse:
     result = _visible_succeeded_result(request, result_id)
     name = result_thumbnail_ensure(result=result)
-    return FileResponse(result.output.storage.open(name, "rb"), content_type="image/png")
+    return stored_file_response(result.output.storage, name, content_type="image/png")
 
 
 @require_POST

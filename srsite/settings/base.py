@@ -3,6 +3,9 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+
+from srsite.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -33,6 +36,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts every response (even security redirects) and binds the log context.
+    "upscaler.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,9 +107,36 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# S3-compatible object storage (AWS, MinIO, ...) for uploads and results when a bucket is named.
+# Files are then served by redirecting to short-lived presigned URLs (upscaler/files.py).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _addressing_style = env.str("AWS_S3_ADDRESSING_STYLE", default="")  # "path" for MinIO
+    STORAGES["default"] = {
+        "BACKEND": "upscaler.storage.PresignedS3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            # Where browsers reach the store, when it differs from where the servers do.
+            "public_endpoint_url": env.str("AWS_S3_PUBLIC_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Empty keys: boto3's own chain (instance role, ~/.aws, AWS_* read by boto3).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "querystring_auth": True,
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),  # seconds
+            "addressing_style": _addressing_style or None,
+            "signature_version": "s3v4",
+            "default_acl": None,  # private objects: only presigned URLs reach them
+            # Generated names are unique; never overwrite (the same rule as the local filesystem).
+            "file_overwrite": False,
+        },
+    }
 
 # --- Redis, Channels, Celery ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Prefix of srsite's Redis keys: channel layer, worker heartbeats, job metrics.
+UPSCALER_REDIS_PREFIX = env.str("UPSCALER_CHANNELS_PREFIX", default="srsite")
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -112,7 +144,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": env.str("UPSCALER_CHANNELS_PREFIX", default="srsite"),
+                "prefix": UPSCALER_REDIS_PREFIX,
             },
         }
     }
@@ -129,6 +161,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one long inference at a time per worker
 CELERY_TASK_ROUTES = {
     "upscaler.result_process": {"queue": "inference"},
     "upscaler.webhook_deliver": {"queue": "default"},
+    "upscaler.submissions_purge_old": {"queue": "default"},
+}
+# Workers log through Django's LOGGING (JSON in production, with the job's ids).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# `celery -A srsite beat` (the compose `scheduler`): retention once a day, at a quiet hour.
+CELERY_BEAT_SCHEDULE = {
+    "purge-old-submissions": {
+        "task": "upscaler.submissions_purge_old",
+        "schedule": crontab(
+            hour=env.int("UPSCALER_RETENTION_HOUR", default=3), minute=17
+        ),
+    },
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -160,6 +204,19 @@ UPSCALER_TILE_SIZE = env.int("UPSCALER_TILE_SIZE", default=256)
 UPSCALER_TILE_OVERLAP = env.int("UPSCALER_TILE_OVERLAP", default=40)
 _threads = env.str("UPSCALER_THREADS", default="")
 UPSCALER_THREADS = int(_threads) if _threads else None  # None: let the engine decide
+# Each Celery worker process loads these "model:scale" pairs at start (after the fork) and
+# reports them in its heartbeat; empty: the default model at x4.
+UPSCALER_WORKER_PRELOAD = env.list("UPSCALER_WORKER_PRELOAD", default=[])
+UPSCALER_WORKER_HEARTBEAT_SECONDS = env.float("UPSCALER_WORKER_HEARTBEAT_SECONDS", default=10.0)
+
+# --- Retention, health and metrics (upscaler/services/retention.py, upscaler/ops.py) --------
+# Submissions with no activity for this many days are deleted (files and rows) by the beat
+# task and `manage.py purge_old`; gallery items (approved/featured) are kept. 0 keeps everything.
+UPSCALER_RETENTION_DAYS = env.int("UPSCALER_RETENTION_DAYS", default=30)
+# /readyz and /metrics answer only these client networks, or a request with
+# `Authorization: Bearer <UPSCALER_OPS_TOKEN>` (when set). /healthz answers everyone.
+UPSCALER_OPS_ALLOWED_NETWORKS = env.list("UPSCALER_OPS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+UPSCALER_OPS_TOKEN = env.str("UPSCALER_OPS_TOKEN", default="")
 
 # --- API (upscaler/api/) ---------------------------------------------------------------------
 # The default model when a request names none ("" = our first trained model with the scale,
@@ -237,11 +294,7 @@ LOGOUT_REDIRECT_URL = "upscaler:upload"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# "text" (development) or "json" (one object per line, the production default); every line
+# about a submission carries its id (srsite/logs.py).
+DJANGO_LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text")
+LOGGING = logging_config(fmt=DJANGO_LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", default="INFO"))

@@ -1,9 +1,12 @@
-"""Production: PostgreSQL (DATABASE_URL), Redis (REDIS_URL), Celery `inference` workers."""
+"""Production: PostgreSQL (DATABASE_URL), Redis (REDIS_URL), Celery `inference` workers, JSON logs,
+HTTPS-only behind a TLS-terminating proxy (`manage.py check --deploy` passes with the defaults)."""
 
 from django.core.exceptions import ImproperlyConfigured
 
+from srsite.logs import logging_config
+
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, SECRET_KEY, env
+from .base import DATABASES, REDIS_URL, SECRET_KEY, STORAGES, env
 
 DEBUG = False
 if not SECRET_KEY:
@@ -15,21 +18,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 UPSCALER_JOB_RUNNER = env.str("UPSCALER_JOB_RUNNER", default="celery")
 
-STORAGES = {
-    "default": {
-        "BACKEND": env.str(
-            "DJANGO_DEFAULT_STORAGE", default="django.core.files.storage.FileSystemStorage"
-        )
-    },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+# Uploads and results: the local filesystem (DJANGO_MEDIA_ROOT), or S3 when AWS_* is set (base.py).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 
-# TLS is usually terminated by a proxy in front; these default to safe values.
+DJANGO_LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json")
+LOGGING = logging_config(fmt=DJANGO_LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
+
+# --- HTTPS ---------------------------------------------------------------------------------
+# TLS is terminated by a reverse proxy in front. It must send X-Forwarded-Proto; set
+# DJANGO_BEHIND_TLS_PROXY=true so that Django believes it (only when the proxy overwrites the
+# header: a client could send it otherwise).
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Plain-HTTP requests are redirected to HTTPS, except the probes (container healthchecks and
+# Prometheus talk plain HTTP to the process directly). false when the proxy redirects itself.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# HSTS: browsers refuse plain HTTP for this long. Start low on a new domain, then raise it.
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=30 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 _SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 SESSION_COOKIE_SECURE = _SECURE
 CSRF_COOKIE_SECURE = _SECURE
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
-if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -11,7 +11,7 @@ import binascii
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
@@ -29,6 +29,7 @@ from upscaler.api.serializers import (
     SubmissionPageSerializer,
 )
 from upscaler.api.throttles import AnonThrottle, SubmitThrottle, UserThrottle
+from upscaler.files import stored_file_response
 from upscaler.models import Result
 from upscaler.services import lifecycle
 
@@ -279,11 +280,15 @@ class SubmissionOriginalApi(APIView):
 
     @extend_schema(
         operation_id="submissions_original",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **COMMON_ERRORS},
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            302: OpenApiResponse(description="Redirect to a short-lived signed URL (S3 storage)"),
+            **COMMON_ERRORS,
+        },
     )
     def get(self, request, submission_id):
         submission = _get_submission(request, submission_id)
-        return FileResponse(submission.original.open("rb"), as_attachment=False)
+        return stored_file_response(submission.original.storage, submission.original.name)
 
 
 class ResultOutputApi(APIView):
@@ -291,14 +296,18 @@ class ResultOutputApi(APIView):
 
     @extend_schema(
         operation_id="results_output",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **COMMON_ERRORS},
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            302: OpenApiResponse(description="Redirect to a short-lived signed URL (S3 storage)"),
+            **COMMON_ERRORS,
+        },
     )
     def get(self, request, result_id):
         result = selectors.result_get_visible(result_id=result_id, **_viewer(request))
         if result is None or result.status != Result.Status.SUCCEEDED:
             raise Http404
-        return FileResponse(
-            result.output.open("rb"), content_type=CONTENT_TYPES.get(result.output_format)
+        return stored_file_response(
+            result.output.storage, result.output.name, content_type=CONTENT_TYPES.get(result.output_format)
         )
 
 

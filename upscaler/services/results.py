@@ -20,7 +20,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from upscaler import engine, engine_provider, jobs, notifications, selectors
+from srsite.logs import log_context, log_context_bind
+from upscaler import engine, engine_provider, jobs, metrics, notifications, selectors
 from upscaler.models import Result, Submission, output_upload_to
 
 logger = logging.getLogger(__name__)
@@ -136,7 +137,15 @@ def result_claim(*, result_id) -> tuple[ClaimOutcome, Result | None]:
 
 def result_process(*, result_id) -> ProcessReport:
     """Run one result to a terminal state. Safe to call twice: only one caller claims it."""
+    # Every log line of the job carries its ids (srsite/logs.py).
+    with log_context(result_id=result_id, submission_id=None):
+        return _result_process(result_id=result_id)
+
+
+def _result_process(*, result_id) -> ProcessReport:
     outcome, result = result_claim(result_id=result_id)
+    if result is not None:
+        log_context_bind(submission_id=result.submission_id)
     if outcome is not ClaimOutcome.CLAIMED:
         retry_in = None
         if outcome is ClaimOutcome.BUSY and result.claimed_until is not None:
@@ -192,6 +201,10 @@ def result_process(*, result_id) -> ProcessReport:
         # Cancelled (or taken over) while we were writing: drop our file.
         default_storage.delete(name)
         return ProcessReport(ClaimOutcome.CLAIMED, _current_status(result.id))
+    logger.info("result succeeded: %s x%d, %dx%d in %d ms", result.model_name, result.scale,
+                image.width, image.height, inference_ms)
+    metrics.job_observe(model_name=result.model_name, seconds=inference_ms / 1000,
+                        output_pixels=image.width * image.height)
     return ProcessReport(ClaimOutcome.CLAIMED, Status.SUCCEEDED)
 
 

@@ -55,6 +55,8 @@ def stack_env(infrastructure, django_db_setup, django_db_blocker, tmp_path_facto
         "DJANGO_SECRET_KEY": "integration-test-secret",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_COOKIES": "false",
+        # Plain HTTP on loopback: no TLS proxy in front of these servers.
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_MEDIA_ROOT": str(root / "media"),
         "DJANGO_STATIC_ROOT": str(root / "static"),
         "UPSCALER_JOB_RUNNER": "celery",
