@@ -67,3 +67,34 @@ def test_public_gallery_puts_featured_first(client):
     html = client.get("/gallery/").content.decode()
     assert html.index(str(older.results.get().id)) < html.index(str(newer.results.get().id))
     assert "Featured" in html
+
+
+def test_gallery_pages_hold_twelve_items_featured_first(client):
+    from gallery.views import PAGE_SIZE
+    from upscaler.tests.factories import create_submission
+
+    staff = get_user_model().objects.create_user("rita", password="pw-rita-123", is_staff=True)
+    items = [create_submission(review_state="approved") for _ in range(PAGE_SIZE + 1)]
+    oldest = items[0]
+    reviews.submission_feature(submission_ids=[oldest.pk], reviewer=staff)
+    first = client.get("/gallery/").content.decode()
+    assert first.count('class="card tile') == PAGE_SIZE and "Page 1 of 2" in first
+    assert first.index(f"/gallery/{oldest.id}/") < first.index(f"/gallery/{items[-1].id}/")
+    second = client.get("/gallery/?page=2").content.decode()
+    assert second.count('class="card tile') == 1 and f"/gallery/{items[1].id}/" in second
+    assert client.get("/gallery/?page=99").status_code == 200  # out of range: the last page
+
+
+def test_gallery_detail_shows_the_comparison_and_facts(client):
+    from upscaler.tests.factories import create_submission
+
+    submission = create_submission(review_state="approved", width=10, height=6, scale=4)
+    Submission.objects.filter(pk=submission.pk).update(title="Test photo", credit="Someone", licence="CC0")
+    result = submission.results.get()
+    html = client.get(f"/gallery/{submission.id}/").content.decode()
+    assert 'role="slider"' in html and f'src="/r/{result.id}/output.png"' in html
+    assert "Test photo" in html and "Someone" in html and "CC0" in html
+    assert "×4" in html and "40×24" in html and f"{result.inference_ms} ms" in html
+    assert "upscaler/compare.js" in html
+    pending = create_submission()
+    assert client.get(f"/gallery/{pending.id}/").status_code == 404

@@ -1,6 +1,7 @@
 """Pages over HTTP (Django test client): upload, bad input, submission page, owner-only files."""
 
 import io
+import json
 import re
 
 import pytest
@@ -112,3 +113,88 @@ def test_cancel_a_queued_result(client, settings):
 
 def test_healthz(client):
     assert client.get("/healthz").content == b"ok"
+
+
+# --- Browser pages (issue 6): estimates, status for polling, downloads, benchmarks ----------
+
+
+def test_upload_page_carries_models_and_limits_for_the_script(client, settings):
+    settings.UPSCALER_MAX_UPLOAD_BYTES = 1234567
+    html = client.get("/").content.decode()
+    models = json.loads(re.search(r'<script id="upload-models" type="application/json">(.*?)</script>', html).group(1))
+    assert {"name": "bicubic", "scales": [2, 3, 4, 8], "kind": "bicubic"}.items() <= models[0].items()
+    assert models[0]["ms_per_megapixel"] > 0
+    limits = json.loads(re.search(r'<script id="upload-limits" type="application/json">(.*?)</script>', html).group(1))
+    assert limits["max_upload_bytes"] == 1234567
+    assert 'name="mode" value="benchmark"' in html and "upscaler/upload.js" in html
+
+
+def test_a_server_side_error_is_rendered_next_to_the_field(client):
+    response = post_upload(client, make_image_bytes(), scale=5)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert re.search(r'<p class="field-error" role="alert">[^<]*5[^<]*</p>', html)
+
+
+def test_status_json_for_the_owner_only(client):
+    post_upload(client, make_image_bytes(9, 5), scale=2)
+    submission = Submission.objects.get()
+    response = client.get(f"/s/{submission.id}/status.json")
+    assert response.status_code == 200 and "no-cache" in response["Cache-Control"]
+    status = response.json()
+    assert status["final"] is True
+    [event] = status["results"]
+    assert event["status"] == "succeeded" and event["queue_position"] is None
+    assert event["output_url"] == f"/r/{event['result']}/output.png"
+    assert Client().get(f"/s/{submission.id}/status.json").status_code == 404
+
+
+def test_the_submission_page_has_the_viewer_downloads_and_estimate(client):
+    post_upload(client, make_image_bytes(9, 5), scale=4)
+    submission = Submission.objects.get()
+    result = submission.results.get()
+    html = client.get(f"/s/{submission.id}/").content.decode()
+    assert 'role="slider"' in html and 'aria-valuenow="50"' in html
+    assert f'data-src="/r/{result.id}/bicubic.png"' in html and f'data-src="/r/{result.id}/output.png"' in html
+    for fmt in ("png", "webp", "jpeg"):
+        assert f'href="/r/{result.id}/download.{fmt}"' in html
+    assert re.search(r'data-estimate-ms="\d+"', html)
+
+
+@pytest.mark.parametrize(("fmt", "content_type", "pil_format", "ext"),
+                         [("webp", "image/webp", "WEBP", "webp"), ("jpeg", "image/jpeg", "JPEG", "jpg"),
+                          ("png", "image/png", "PNG", "png")])
+def test_download_in_each_format_for_the_owner_only(client, fmt, content_type, pil_format, ext):
+    post_upload(client, make_image_bytes(9, 5), scale=2)
+    result = Result.objects.get()
+    response = client.get(f"/r/{result.id}/download.{fmt}")
+    assert response.status_code == 200 and response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith("attachment;") and f'.{ext}"' in response["Content-Disposition"]
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as image:
+        assert image.format == pil_format and image.size == (18, 10)
+    assert Client().get(f"/r/{result.id}/download.{fmt}").status_code == 404
+    assert client.get(f"/r/{result.id}/download.gif").status_code == 404
+
+
+def test_benchmark_upload_serves_its_ground_truth(client):
+    data = make_image_bytes(64, 48)
+    upload = io.BytesIO(data)
+    upload.name = "sharp.png"
+    response = client.post("/", {"image": upload, "scale": 2, "model": "bicubic", "mode": "benchmark"})
+    assert response.status_code == 302
+    submission = Submission.objects.get()
+    assert submission.kind == "benchmark" and (submission.width, submission.height) == (32, 24)
+    result = submission.results.get()
+    assert result.status == "succeeded" and result.psnr_y is not None
+    truth = client.get(f"/s/{submission.id}/ground-truth.png")
+    assert Image.open(io.BytesIO(b"".join(truth.streaming_content))).size == (64, 48)
+    assert Client().get(f"/s/{submission.id}/ground-truth.png").status_code == 404
+    html = client.get(f"/s/{submission.id}/").content.decode()
+    assert "Ground truth" in html and 'data-metric="psnr_y"' in html and "gain less" in html
+    assert client.get(f"/s/{submission.id}/status.json").json()["results"][0]["metrics"]["psnr_y"] == result.psnr_y
+
+
+def test_ground_truth_of_a_plain_submission_is_404(client):
+    post_upload(client, make_image_bytes())
+    submission = Submission.objects.get()
+    assert client.get(f"/s/{submission.id}/ground-truth.png").status_code == 404

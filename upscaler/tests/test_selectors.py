@@ -1,0 +1,58 @@
+"""Selectors of the browser pages: time estimates from recent results, upload options, status."""
+
+import pytest
+
+from upscaler import selectors
+from upscaler.models import Result
+from upscaler.tests.factories import create_submission
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def finished(*, ms: int, width: int, height: int, model: str = "bicubic", status=Result.Status.SUCCEEDED):
+    """A succeeded result whose recorded speed is `ms` for a `width`x`height` output."""
+    submission = create_submission(width=width // 2, height=height // 2, scale=2)
+    result = submission.results.get()
+    Result.objects.filter(pk=result.pk).update(inference_ms=ms, model_name=model, status=status)
+    return result
+
+
+def test_without_history_the_default_of_the_model_kind_is_used():
+    assert selectors.model_ms_per_megapixel(model_name="bicubic", kind="bicubic") == 60.0
+    assert selectors.model_ms_per_megapixel(model_name="srresnet", kind="srresnet") == 4000.0
+    assert selectors.model_ms_per_megapixel(model_name="x", kind="unheard-of") == selectors.FALLBACK_MS_PER_MEGAPIXEL
+
+
+def test_the_median_speed_of_recent_succeeded_results_is_used():
+    # 1 MP outputs (1000x1000) at 100, 300 and 200 ms, a 0.25 MP one at 1000 ms (4000 ms/MP).
+    for ms in (100, 300, 200):
+        finished(ms=ms, width=1000, height=1000)
+    assert selectors.model_ms_per_megapixel(model_name="bicubic", kind="bicubic") == pytest.approx(200)
+    finished(ms=1000, width=500, height=500)
+    assert selectors.model_ms_per_megapixel(model_name="bicubic", kind="bicubic") == pytest.approx(250)
+    # Failures and other models do not count.
+    finished(ms=99_999, width=1000, height=1000, status=Result.Status.FAILED)
+    finished(ms=99_999, width=1000, height=1000, model="other")
+    assert selectors.model_ms_per_megapixel(model_name="bicubic", kind="bicubic") == pytest.approx(250)
+    assert selectors.result_estimate_ms(model_name="bicubic", output_pixels=4_000_000) == 1000
+
+
+def test_upload_options_list_each_model_with_its_scales_and_speed():
+    options = {m["name"]: m for m in selectors.upload_model_options()}
+    assert options["bicubic"]["scales"] == [2, 3, 4, 8]
+    assert options["bicubic"]["kind"] == "bicubic"
+    assert options["bicubic"]["ms_per_megapixel"] == 60.0
+
+
+def test_status_has_the_events_plus_queue_positions(monkeypatch):
+    from upscaler import jobs
+
+    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
+    first = create_submission(run=False)
+    second = create_submission(run=False)
+    status = selectors.submission_status(submission=second)
+    assert status["final"] is False
+    [event] = status["results"]
+    assert event["status"] == "queued" and event["queue_position"] == 2 and event["metrics"] is None
+    assert set(event) >= {"result", "progress", "tiles_done", "tiles_total", "output_url", "final"}
+    assert selectors.submission_status(submission=first)["results"][0]["queue_position"] == 1
