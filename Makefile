@@ -12,7 +12,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/srsite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 
-.PHONY: run test test-unit test-integration lint migrate worker install install-dev chromium clean
+.PHONY: run test test-unit test-integration lint migrate worker loadtest install install-dev chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ lint: install-dev
 # Production-style worker (needs REDIS_URL, DATABASE_URL, DJANGO_SETTINGS_MODULE).
 worker: install
 	$(VENV)/bin/celery -A srsite worker -Q inference,default --concurrency 1 --loglevel INFO
+
+# Bounded load test (a benchmark, not a test): gunicorn + a Celery worker on this machine's
+# PostgreSQL (database srsite_loadtest) and Redis DB 12; N uploads, M websocket watchers.
+LOADTEST_UPLOADS ?= 40
+LOADTEST_WATCHERS ?= 10
+loadtest: install-dev
+	$(PY) scripts/loadtest.py --uploads $(LOADTEST_UPLOADS) --watchers $(LOADTEST_WATCHERS)
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache
