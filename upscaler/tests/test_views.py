@@ -64,7 +64,8 @@ def test_bad_upload_gets_a_form_error_and_leaves_nothing(client, media_root, dat
     response = post_upload(client, data)
     assert response.status_code == 400
     html = response.content.decode()
-    errors = re.findall(r'<div id="image-error" class="field-error" role="alert">([^<]+)</div>', html)
+    box = re.search(r'<div id="image-error" class="field-error" role="alert">(.*?)</div>', html).group(1)
+    errors = re.findall(r'<span class="error">([^<]+)</span>', box)
     assert errors and all(e.strip() for e in errors)
     assert Submission.objects.count() == 0 and Result.objects.count() == 0
     assert stored_files(media_root) == []
