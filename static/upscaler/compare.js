@@ -175,6 +175,10 @@ export class ComparisonViewer {
     img.alt = image.label;
     this.tags[side].textContent = image.label;
     if (side === "right") this.secondTag.textContent = image.label;
+    const label = `${this.label("left")} and ${this.label("right")}, ${this.width}×${this.height}.`;
+    for (const pane of [this.main, this.second]) {
+      pane.setAttribute("aria-label", pane.getAttribute("aria-label").replace(/^.*?\d+×\d+\./, label));
+    }
     this.setPosition(this.position);
   }
 

@@ -169,6 +169,10 @@ def test_progress_falls_back_to_polling_without_a_websocket(site, page, tmp_path
     assert statuses, "the status endpoint was never polled"
     assert page.locator("section.result .status-pill").inner_text() == "Succeeded"
     assert page.locator("#live").inner_text() == "Done."
+    # The visitor's own list links to it.
+    page.goto(site + "/gallery/mine/")
+    assert page.locator("ul.mine li").count() >= 1 and "Succeeded" in page.locator("ul.mine").inner_text()
+    screenshot(page, "my-images")
     assert errors == []
 
 
@@ -188,6 +192,7 @@ def test_server_errors_are_shown_inline(site, page, tmp_path):
     error = page.locator("#image-error")
     assert error.inner_text().strip(), page.content()[:2000]
     assert page.url.rstrip("/") == site
+    screenshot(page, "upload-error")
 
 
 def test_benchmark_and_phone_screen(site, browser, tmp_path):
