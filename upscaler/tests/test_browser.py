@@ -225,3 +225,25 @@ def test_benchmark_and_phone_screen(site, browser, tmp_path):
     screenshot(page, "comparison-phone")
     assert errors == []
     context.close()
+
+
+def test_only_the_chosen_models_scales_are_offered(site, page):
+    # Trained weights may not exist here: add a x2/x4 model to the page the server sends.
+    def with_a_second_model(route):
+        html = route.fetch().text()
+        html = html.replace('<option value="bicubic"', '<option value="tiny">tiny</option><option value="bicubic"')
+        html = html.replace('<script id="upload-models" type="application/json">[',
+                            '<script id="upload-models" type="application/json">[{"name": "tiny", "description": '
+                            '"A test model", "kind": "srresnet", "scales": [2, 4], "ms_per_megapixel": 5000.0}, ')
+        route.fulfill(body=html, content_type="text/html")
+
+    page.route(site + "/", with_a_second_model)
+    page.goto(site + "/")
+    page.locator('#scales input[value="8"]').check()
+    page.locator('select[name="model"]').select_option("tiny")
+    visible = page.locator("#scales label:visible").all_inner_texts()
+    assert visible == ["×2", "×4"]
+    assert page.locator('#scales input[value="4"]').is_checked()  # x8 is gone: the nearest offered
+    assert page.locator("#model-description").inner_text() == "A test model"
+    page.locator('select[name="model"]').select_option("bicubic")
+    assert page.locator("#scales label:visible").all_inner_texts() == ["×2", "×3", "×4", "×8"]
