@@ -191,8 +191,12 @@ def _atomic_write(dest: Path, text: str) -> None:
 
 
 def default_model_name(scale: int, config: EngineConfig | None = None) -> str:
-    """Our first trained generator that has `scale`, else bicubic (never a random network)."""
-    for info in list_models(config):
-        if info.kind == "srresnet" and scale in info.scales:
-            return info.name
-    return BICUBIC
+    """Our trained generator for `scale`, else bicubic (never a random network).
+
+    A PSNR-trained model is preferred over a perceptual (GAN) one: the default should be
+    faithful, and the GAN's invented texture is something a user opts into.
+    """
+    candidates = [info for info in list_models(config) if info.kind == "srresnet" and scale in info.scales]
+    if not candidates:
+        return BICUBIC
+    return min(candidates, key=lambda info: info.metadata[scale].get("objective") != "psnr").name

@@ -41,6 +41,8 @@ def export_run(run_dir: Path, out_path: Path, *, family: str, evaluate_benchmark
     history = json.loads(checkpoint["history"])
     metadata = {
         "name": family,
+        # The registry prefers PSNR models as the default; GAN models are opt-in.
+        "objective": "perceptual" if "discriminator" in checkpoint else "psnr",
         "description": DESCRIPTIONS.get(family, ""),
         "training_data": TRAINING_DATA,
         "licence": LICENCE,

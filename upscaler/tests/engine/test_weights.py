@@ -7,6 +7,7 @@ import torch
 
 from upscaler.engine import EngineConfig, WeightsError, list_models, load_weights, save_weights
 from upscaler.engine.optimize import fold_batch_norm, prepare_model
+from upscaler.engine.registry import default_model_name
 from upscaler.engine.weights import load_generator, load_state_dict_strict, read_metadata
 
 from .conftest import make_tiny_srresnet
@@ -71,6 +72,18 @@ def test_registry_lists_our_files_by_name_and_scale(tiny_weights_dir, tmp_path):
     assert models["bicubic"].scales == (2, 3, 4, 8)
     assert models["tiny"].scales == (2, 4) and models["tiny"].kind == "srresnet"
     assert models["tiny"].evaluation[4] == {"Set5": {"psnr": 0.0}}
+
+
+def test_default_model_prefers_a_psnr_model_over_a_gan(tmp_path):
+    config = EngineConfig(weights_dirs=(tmp_path,))
+    assert default_model_name(4, config) == "bicubic"  # no trained file: never a random network
+    # "srgan" sorts first and is listed first; the PSNR model must still be the default.
+    save_weights(tmp_path / "srgan-x4.safetensors", make_tiny_srresnet(4), {"objective": "perceptual"})
+    assert default_model_name(4, config) == "srgan"
+    save_weights(tmp_path / "srresnet-x4.safetensors", make_tiny_srresnet(4), {"objective": "psnr"})
+    assert [m.name for m in list_models(config)] == ["bicubic", "srgan", "srresnet"]
+    assert default_model_name(4, config) == "srresnet"
+    assert default_model_name(2, config) == "bicubic"
 
 
 def test_empty_package_weights_dir_lists_only_bicubic(tmp_path):
