@@ -82,6 +82,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+    # A persistent connection broken by a database restart is replaced, not reused and failed.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -162,6 +164,7 @@ CELERY_TASK_ROUTES = {
     "upscaler.result_process": {"queue": "inference"},
     "upscaler.webhook_deliver": {"queue": "default"},
     "upscaler.submissions_purge_old": {"queue": "default"},
+    "upscaler.results_reap_stale": {"queue": "default"},
 }
 # Workers log through Django's LOGGING (JSON in production, with the job's ids).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -173,13 +176,28 @@ CELERY_BEAT_SCHEDULE = {
             hour=env.int("UPSCALER_RETENTION_HOUR", default=3), minute=17
         ),
     },
+    # Jobs whose worker died (lease expired): re-dispatched, or failed after too many attempts.
+    "reap-stale-jobs": {
+        "task": "upscaler.results_reap_stale",
+        "schedule": env.float("UPSCALER_REAP_INTERVAL_SECONDS", default=60.0),
+    },
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("UPSCALER_TASK_SOFT_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
-# Redis redelivers an unacknowledged task after this; it must outlast the longest job.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
+# Redis redelivers a task that was delivered but never acknowledged (its worker died) after
+# `visibility_timeout` seconds; it should outlast the longest job (an earlier redelivery of a job
+# still running only meets the claim, see services/results.py). Workers look for such tasks
+# every UPSCALER_BROKER_RESTORE_SECONDS. Tests lower both to see redelivery within seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int(
+        "UPSCALER_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 5 * 60
+    ),
+    # kombu scans on every `throttle`-th tick of `interval` seconds.
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": env.int("UPSCALER_BROKER_RESTORE_SECONDS", default=60),
+}
 
 # --- Upscaler -------------------------------------------------------------------------------
 # "thread": jobs run in the web process (embedded mode); "celery": jobs go to the

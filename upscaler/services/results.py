@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -31,6 +31,9 @@ Status = Result.Status
 SPOOL_BYTES = 64 * 1024 * 1024
 TIMEOUT_ERROR = "The job took longer than this server allows."
 INTERNAL_ERROR = "Internal error while upscaling; the administrators can see the details in the log."
+STORAGE_ERROR = "The result could not be stored ({reason}); please try again later."
+# Connection-level database failures (server restarting, network cut): worth retrying.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class ClaimOutcome(Enum):
@@ -49,6 +52,19 @@ class ProcessReport:
 
 class _Cancelled(Exception):
     """The row left `running` under our claim (cancelled, or the lease was taken over)."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database failed under a claimed job: nothing could be recorded. Retry later with
+    `resume_attempt=attempt`, which takes the job back unless someone else took it over."""
+
+    def __init__(self, attempt: int):
+        super().__init__(f"database unavailable during attempt {attempt}")
+        self.attempt = attempt
+
+
+class _StorageWriteError(Exception):
+    """The output could not be written (disk full, read-only, object store down)."""
 
 
 def _notify(result: Result) -> None:
@@ -104,11 +120,14 @@ def result_create(
     return result
 
 
-def result_claim(*, result_id) -> tuple[ClaimOutcome, Result | None]:
-    """Conditionally move a result to `running` (queued, or running with an expired lease)."""
+def result_claim(*, result_id, resume_attempt: int | None = None) -> tuple[ClaimOutcome, Result | None]:
+    """Conditionally move a result to `running` (queued, or running with an expired lease, or
+    still held by `resume_attempt`: the same job retrying after a database outage)."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.UPSCALER_JOB_LEASE_SECONDS)
     claimable = Q(status=Status.QUEUED) | Q(status=Status.RUNNING, claimed_until__lt=now)
+    if resume_attempt is not None:
+        claimable |= Q(status=Status.RUNNING, attempts=resume_attempt)
     with transaction.atomic():
         claimed = Result.objects.filter(claimable, pk=result_id).update(
             status=Status.RUNNING,
@@ -125,7 +144,7 @@ def result_claim(*, result_id) -> tuple[ClaimOutcome, Result | None]:
                 return ClaimOutcome.BUSY, result
             return ClaimOutcome.DONE, result
         if result.attempts > settings.UPSCALER_JOB_MAX_ATTEMPTS:
-            _finish_failed(
+            finish_failed(
                 result,
                 attempt=result.attempts,
                 error=f"Gave up after {result.attempts - 1} interrupted attempts.",
@@ -135,15 +154,19 @@ def result_claim(*, result_id) -> tuple[ClaimOutcome, Result | None]:
     return ClaimOutcome.CLAIMED, result
 
 
-def result_process(*, result_id) -> ProcessReport:
-    """Run one result to a terminal state. Safe to call twice: only one caller claims it."""
+def result_process(*, result_id, resume_attempt: int | None = None) -> ProcessReport:
+    """Run one result to a terminal state. Safe to call twice: only one caller claims it.
+
+    Raises DatabaseUnavailable (job claimed, then the database failed) or one of
+    DATABASE_UNAVAILABLE (failed before the claim): the caller retries later.
+    """
     # Every log line of the job carries its ids (srsite/logs.py).
     with log_context(result_id=result_id, submission_id=None):
-        return _result_process(result_id=result_id)
+        return _result_process(result_id=result_id, resume_attempt=resume_attempt)
 
 
-def _result_process(*, result_id) -> ProcessReport:
-    outcome, result = result_claim(result_id=result_id)
+def _result_process(*, result_id, resume_attempt: int | None) -> ProcessReport:
+    outcome, result = result_claim(result_id=result_id, resume_attempt=resume_attempt)
     if result is not None:
         log_context_bind(submission_id=result.submission_id)
     if outcome is not ClaimOutcome.CLAIMED:
@@ -165,38 +188,50 @@ def _result_process(*, result_id) -> ProcessReport:
         scores = _benchmark_metrics(result, image)
         name = _store_output(result, image, source)
     except Exception as exc:
+        if isinstance(exc, DATABASE_UNAVAILABLE):
+            # Nothing can be recorded now; the row stays `running` under our attempt.
+            logger.warning("result %s: database unavailable (%s); will retry", result.id, exc)
+            raise DatabaseUnavailable(attempt) from exc
         if reporter.lost or isinstance(exc, _Cancelled):
             logger.info("result %s stopped: no longer ours (cancelled or taken over)", result.id)
             return ProcessReport(ClaimOutcome.CLAIMED, _current_status(result.id))
         if isinstance(exc, engine.EngineError):
             error = str(exc)
+        elif isinstance(exc, _StorageWriteError):
+            logger.error("result %s: %s", result.id, exc)
+            error = STORAGE_ERROR.format(reason=exc)
         elif isinstance(exc, SoftTimeLimitExceeded):
             error = TIMEOUT_ERROR
         else:
             logger.exception("result %s failed", result.id)
             error = INTERNAL_ERROR
         with transaction.atomic():
-            _finish_failed(result, attempt=attempt, error=error)
+            finish_failed(result, attempt=attempt, error=error)
         return ProcessReport(ClaimOutcome.CLAIMED, Status.FAILED)
 
-    with transaction.atomic():
-        updated = _fenced(result.id, attempt).update(
-            status=Status.SUCCEEDED,
-            progress=100,
-            tiles_done=max(reporter.total, reporter.done),
-            tiles_total=reporter.total,
-            output=name,
-            output_width=image.width,
-            output_height=image.height,
-            finished_at=timezone.now(),
-            inference_ms=inference_ms,
-            claimed_until=None,
-            error="",
-            **scores,
-        )
-        if updated:
-            result.refresh_from_db()
-            _notify(result)
+    try:
+        with transaction.atomic():
+            updated = _fenced(result.id, attempt).update(
+                status=Status.SUCCEEDED,
+                progress=100,
+                tiles_done=max(reporter.total, reporter.done),
+                tiles_total=reporter.total,
+                output=name,
+                output_width=image.width,
+                output_height=image.height,
+                finished_at=timezone.now(),
+                inference_ms=inference_ms,
+                claimed_until=None,
+                error="",
+                **scores,
+            )
+            if updated:
+                result.refresh_from_db()
+                _notify(result)
+    except DATABASE_UNAVAILABLE as exc:
+        # Not recorded: the retry writes its own file, so this one would be an orphan.
+        default_storage.delete(name)
+        raise DatabaseUnavailable(attempt) from exc
     if not updated:
         # Cancelled (or taken over) while we were writing: drop our file.
         default_storage.delete(name)
@@ -252,7 +287,7 @@ def _current_status(result_id) -> str | None:
     return Result.objects.filter(pk=result_id).values_list("status", flat=True).first()
 
 
-def _finish_failed(result: Result, *, attempt: int, error: str) -> None:
+def finish_failed(result: Result, *, attempt: int, error: str) -> None:
     updated = _fenced(result.id, attempt).update(
         status=Status.FAILED, finished_at=timezone.now(), claimed_until=None, error=error[:2000]
     )
@@ -285,11 +320,21 @@ def _store_output(result: Result, image, source) -> str:
         tmp.seek(0)
         try:
             saved = default_storage.save(name, File(tmp, name=name))
-        except BaseException:
-            if default_storage.exists(name):
-                default_storage.delete(name)
+        except BaseException as exc:
+            _delete_partial(name)
+            if isinstance(exc, Exception) and not isinstance(exc, SoftTimeLimitExceeded):
+                raise _StorageWriteError(getattr(exc, "strerror", None) or type(exc).__name__) from exc
             raise
     return saved
+
+
+def _delete_partial(name: str) -> None:
+    """The storage may have written part of the file under `name` before failing."""
+    try:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+    except Exception:
+        logger.exception("could not remove the partial output %s", name)
 
 
 class _ProgressReporter:

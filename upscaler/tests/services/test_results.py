@@ -164,7 +164,8 @@ def test_failed_storage_write_leaves_no_half_written_file(queued, media_root, mo
     monkeypatch.setattr(FileSystemStorage, "_save", write_part_then_break)
     result_process(result_id=result.id)
     result.refresh_from_db()
-    assert result.status == "failed" and result.error == INTERNAL_ERROR
+    assert result.status == "failed"
+    assert result.error == "The result could not be stored (No space left on device); please try again later."
     assert result_files(media_root) == []
 
 
