@@ -9,6 +9,8 @@ import mimetypes
 
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 
+from upscaler.security import FILE_CSP
+
 
 def storage_signs_urls(storage) -> bool:
     """Storages whose url() takes an expiry make signed URLs (django-storages' S3); the local
@@ -35,6 +37,8 @@ def stored_file_response(
         # The URL expires: a cached redirect would outlive it.
         response["Cache-Control"] = "private, no-store"
         return response
-    return FileResponse(
+    response = FileResponse(
         storage.open(name, "rb"), content_type=content_type, as_attachment=as_attachment, filename=filename or ""
     )
+    response["Content-Security-Policy"] = FILE_CSP
+    return response

@@ -9,10 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from PIL import Image
 
 from upscaler import selectors
 from upscaler.files import stored_file_response
 from upscaler.forms import UploadForm
+from upscaler.models import format_extension
 from upscaler.services.benchmarks import benchmark_create
 from upscaler.services.downloads import CONTENT_TYPES, result_download_ensure
 from upscaler.services.references import result_reference_ensure
@@ -101,7 +103,14 @@ def _files_viewable_submission(request: HttpRequest, submission_id):
 
 def submission_original(request: HttpRequest, submission_id) -> HttpResponse:
     submission = _files_viewable_submission(request, submission_id)
-    return stored_file_response(submission.original.storage, submission.original.name)
+    # The type of what was decoded, never one guessed from bytes or a client's file name: a
+    # polyglot (an image that is also HTML, JS or ZIP) is then only ever an image to a browser.
+    Image.init()  # registers every format's MIME type
+    content_type = Image.MIME.get(submission.format.upper(), "application/octet-stream")
+    filename = f"{submission.id}.{format_extension(submission.format)}"
+    return stored_file_response(
+        submission.original.storage, submission.original.name, content_type=content_type, filename=filename
+    )
 
 
 def submission_ground_truth(request: HttpRequest, submission_id) -> HttpResponse:

@@ -29,8 +29,8 @@ def test_gallery_lists_approved_items_and_shows_a_comparison(site):
         assert tiles.count() == 4
         assert "Featured" in tiles.first.inner_text()  # the featured astronaut comes first
         assert "Eileen Collins" in tiles.first.inner_text()
-        page.wait_for_function(
-            "[...document.querySelectorAll('ul.grid img')].every((i) => i.complete && i.naturalWidth > 0)"
+        page.wait_for_function(  # a function, not an expression: the page's CSP forbids eval
+            "() => [...document.querySelectorAll('ul.grid img')].every((i) => i.complete && i.naturalWidth > 0)"
         )
         screenshot(page, "gallery")
 
@@ -49,8 +49,8 @@ def test_gallery_lists_approved_items_and_shows_a_comparison(site):
         assert divider.get_attribute("aria-valuenow") == "40"
         page.locator("select[data-side=left]").select_option("truth")
         assert page.locator("[data-pane=main] .tag.left").inner_text() == "Ground truth"
-        page.wait_for_function(
-            "[...document.querySelectorAll('.layer img')].every((i) => i.complete && i.naturalWidth > 0)"
+        page.wait_for_function(  # a function, not an expression: the page's CSP forbids eval
+            "() => [...document.querySelectorAll('.layer img')].every((i) => i.complete && i.naturalWidth > 0)"
         )
         screenshot(page, "gallery-detail")
         assert errors == []

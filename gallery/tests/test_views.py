@@ -95,6 +95,6 @@ def test_gallery_detail_shows_the_comparison_and_facts(client):
     assert 'role="slider"' in html and f'src="/r/{result.id}/output.png"' in html
     assert "Test photo" in html and "Someone" in html and "CC0" in html
     assert "×4" in html and "40×24" in html and f"{result.inference_ms} ms" in html
-    assert "upscaler/compare.js" in html
+    assert "gallery/detail.js" in html  # which imports upscaler/compare.js
     pending = create_submission()
     assert client.get(f"/gallery/{pending.id}/").status_code == 404

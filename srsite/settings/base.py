@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "upscaler.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "srsite.urls"
@@ -134,6 +135,16 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": False,
         },
     }
+
+# --- Security headers (upscaler/security.py) -------------------------------------------------
+# Django's defaults hold everywhere: X-Content-Type-Options: nosniff, Referrer-Policy:
+# same-origin, X-Frame-Options: DENY. Pages also get a Content-Security-Policy; images may come
+# from these origins too (the object store, when files are served through presigned URLs).
+UPSCALER_CSP_IMG_ORIGINS = []
+if AWS_STORAGE_BUCKET_NAME:
+    _store_origin = env.str("AWS_S3_PUBLIC_ENDPOINT_URL", default="") or env.str("AWS_S3_ENDPOINT_URL", default="")
+    UPSCALER_CSP_IMG_ORIGINS = [_store_origin or "https://*.amazonaws.com"]
+UPSCALER_CSP_EXEMPT_PATHS = ["/api/v1/docs/"]  # Swagger UI runs an inline script
 
 # --- Redis, Channels, Celery ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
