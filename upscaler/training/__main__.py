@@ -9,7 +9,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from upscaler.training.gan import GANConfig, GANTrainer
-from upscaler.training.train import Trainer, TrainConfig
+from upscaler.training.train import TrainConfig, Trainer
 
 
 def _add_train_options(parser: argparse.ArgumentParser, config_class: type = TrainConfig) -> None:

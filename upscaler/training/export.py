@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 from upscaler.engine.archs.srresnet import SRResNet, SRResNetConfig
 from upscaler.engine.weights import save_weights
 from upscaler.training.checkpoint import load_checkpoint

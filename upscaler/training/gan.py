@@ -17,7 +17,7 @@ import torch
 
 from upscaler.engine.archs.discriminator import SRGANDiscriminator
 from upscaler.training.losses import adversarial_d, adversarial_g, charbonnier, feature_matching
-from upscaler.training.train import Trainer, TrainConfig
+from upscaler.training.train import TrainConfig, Trainer
 
 
 @dataclass

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import torch
 
-from upscaler.training.train import Trainer, TrainConfig
+from upscaler.training.train import TrainConfig, Trainer
 
 
 def measure_step_seconds(config: TrainConfig, run_dir, iterations: int = 6) -> float:

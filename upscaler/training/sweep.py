@@ -11,7 +11,7 @@ from pathlib import Path
 
 from upscaler.training.checkpoint import load_checkpoint
 from upscaler.training.plots import plot_sweep
-from upscaler.training.train import Trainer, TrainConfig, best_val_psnr
+from upscaler.training.train import TrainConfig, Trainer, best_val_psnr
 
 log = logging.getLogger(__name__)
 

@@ -260,7 +260,7 @@ class Trainer:
         """Train until `iterations`, a time budget, or a signal; always leaves a checkpoint."""
         stop = {"flag": False}
 
-        def request_stop(signum, frame):  # noqa: ARG001 - signal handler signature
+        def request_stop(signum, frame):
             stop["flag"] = True
 
         previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}

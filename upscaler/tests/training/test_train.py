@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from upscaler.training.train import Trainer, TrainConfig
+from upscaler.training.train import TrainConfig, Trainer
 
 
 def tiny_config(root, **overrides) -> TrainConfig:
