@@ -15,9 +15,7 @@ UPSCALER_JOB_RUNNER = env.str("UPSCALER_JOB_RUNNER", default="inline")
 UPSCALER_PROGRESS_INTERVAL = 0.0
 # Tests must not depend on which trained weights the repository ships (bicubic is then the only
 # model and the default); tests of the shipped models point the engine at them explicitly.
-UPSCALER_WEIGHTS_DIRS = env.list(
-    "UPSCALER_TEST_WEIGHTS_DIRS", default=[tempfile.mkdtemp(prefix="srsite-weights-")]
-)
+UPSCALER_WEIGHTS_DIRS = [tempfile.mkdtemp(prefix="srsite-weights-")]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="srsite-static-"))
 WHITENOISE_USE_FINDERS = True
