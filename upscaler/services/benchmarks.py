@@ -17,9 +17,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from upscaler import engine, engine_provider
+from upscaler import engine_provider
 from upscaler.models import Result, Submission
-from upscaler.services.submissions import submission_create
+from upscaler.services.submissions import submission_create, upload_decode
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +52,7 @@ def benchmark_create(
 ) -> Submission:
     """Store `upload` (a high-resolution photo) as ground truth and queue the upscaling of its
     downsampled copy. Invalid input raises ValidationError (with a code), leaving nothing."""
-    try:
-        source = engine_provider.read_image(upload)
-    except engine.ImageTooLargeError as exc:
-        raise ValidationError(str(exc), code="too_large") from exc
-    except engine.EngineError as exc:
-        raise ValidationError(str(exc), code="unsupported_image") from exc
+    source = upload_decode(upload)
     # Crop to a multiple of the scale so that the upscaled result is exactly the ground
     # truth's size (what the training evaluation does too).
     width, height = source.width - source.width % scale, source.height - source.height % scale

@@ -3,16 +3,12 @@ writer (which carries the original's metadata: ICC profile, EXIF, DPI) and cache
 
 from __future__ import annotations
 
-import tempfile
-
-from django.core.files import File
-from django.core.files.storage import default_storage
 from PIL import Image
 
 from upscaler import engine, engine_provider
 from upscaler.models import Result, format_extension
+from upscaler.services.derived_files import derived_file_ensure
 
-SPOOL_BYTES = 64 * 1024 * 1024
 CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg"}
 FORMATS = tuple(CONTENT_TYPES)
 # Quality of lossy downloads: visually transparent, so the comparison stays honest.
@@ -40,22 +36,12 @@ def result_download_ensure(*, result: Result, fmt: str) -> str:
     if fmt == result.output_format:
         return result.output.name
     name = download_name(result, fmt)
-    if default_storage.exists(name):
-        return name
-    with result.submission.original.open("rb") as fh:
-        source = engine_provider.read_image(fh)  # for its metadata
-    with result.output.open("rb") as fh, Image.open(fh) as image:
-        image.load()
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as tmp:
-            engine.write_image(image, tmp, format=fmt.upper(), quality=LOSSY_QUALITY, source=source)
-            tmp.seek(0)
-            try:
-                saved = default_storage.save(name, File(tmp, name=name))
-            except BaseException:
-                if default_storage.exists(name):
-                    default_storage.delete(name)
-                raise
-    if saved != name:
-        # Another request converted it meanwhile; keep theirs.
-        default_storage.delete(saved)
-    return name
+
+    def write(fileobj) -> None:
+        with result.submission.original.open("rb") as fh:
+            source = engine_provider.read_image(fh)  # for its metadata
+        with result.output.open("rb") as fh, Image.open(fh) as image:
+            image.load()
+            engine.write_image(image, fileobj, format=fmt.upper(), quality=LOSSY_QUALITY, source=source)
+
+    return derived_file_ensure(name=name, write=write)

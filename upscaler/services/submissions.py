@@ -56,12 +56,7 @@ def submission_create(
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    try:
-        source = engine_provider.read_image(upload)
-    except engine.ImageTooLargeError as exc:
-        raise ValidationError(str(exc), code="too_large") from exc
-    except engine.EngineError as exc:
-        raise ValidationError(str(exc), code="unsupported_image") from exc
+    source = upload_decode(upload)
     upload.seek(0)
 
     result_output_size_validate(width=source.width, height=source.height, scale=scale)
@@ -104,3 +99,13 @@ def submission_create(
             submission.ground_truth.storage.delete(submission.ground_truth.name)
         raise
     return submission
+
+
+def upload_decode(upload):
+    """Decode an upload (torch-free) or raise ValidationError coded too_large/unsupported_image."""
+    try:
+        return engine_provider.read_image(upload)
+    except engine.ImageTooLargeError as exc:
+        raise ValidationError(str(exc), code="too_large") from exc
+    except engine.EngineError as exc:
+        raise ValidationError(str(exc), code="unsupported_image") from exc
