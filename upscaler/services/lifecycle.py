@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from upscaler import engine_provider, selectors, url_fetch
 from upscaler.models import Result, Submission
@@ -137,9 +137,16 @@ def submission_rerun(
         user=user, session_key=session_key, width=submission.width, height=submission.height,
         scale=scale,
     )
-    result = result_create(
-        submission=submission, model_name=model_name, scale=scale, output_format=output_format
-    )
+    with transaction.atomic():
+        result = result_create(
+            submission=submission, model_name=model_name, scale=scale, output_format=output_format
+        )
+        # The gallery shows a submission's newest result: a new one has not been reviewed,
+        # so a published submission goes back to the review queue.
+        Submission.objects.filter(
+            pk=submission.pk,
+            review_state__in=Submission.PUBLIC_REVIEW_STATES,
+        ).update(review_state=Submission.ReviewState.PENDING, reviewed_at=None, reviewed_by=None)
     return result, True
 
 

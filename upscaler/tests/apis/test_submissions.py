@@ -388,3 +388,15 @@ def test_models_endpoint(api):
     bicubic = next(m for m in response.json() if m["name"] == "bicubic")
     assert bicubic["scales"] == [2, 3, 4, 8] and bicubic["description"]
     assert bicubic["default_for_scales"] == [2, 3, 4, 8]
+
+
+def test_rerun_of_a_published_submission_returns_it_to_review(api):
+    body = upload(api, scale=2).json()
+    Submission.objects.filter(pk=body["id"]).update(review_state=Submission.ReviewState.FEATURED)
+    assert api.post(f"{URL}{body['id']}/results/", {"scale": 3}, format="json").status_code == 202
+    # Its newest result has not been reviewed: out of the gallery until a reviewer looks.
+    assert Submission.objects.get(pk=body["id"]).review_state == Submission.ReviewState.PENDING
+    Submission.objects.filter(pk=body["id"]).update(review_state=Submission.ReviewState.APPROVED)
+    # Asking again for a result that exists creates nothing, so nothing needs review.
+    assert api.post(f"{URL}{body['id']}/results/", {"scale": 3}, format="json").status_code == 200
+    assert Submission.objects.get(pk=body["id"]).review_state == Submission.ReviewState.APPROVED
