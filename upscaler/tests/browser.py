@@ -26,8 +26,12 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 def embedded_env(data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "UPSCALER_JOB_RUNNER")}
+    # An empty weights folder: the browser tests drive the UI with bicubic whatever trained
+    # weights the repository ships (those are tested in tests/engine/test_shipped_weights.py).
+    weights = data_dir / "weights"
+    weights.mkdir(exist_ok=True)
     env.update({"DJANGO_SETTINGS_MODULE": "srsite.settings.dev", "UPSCALER_DATA_DIR": str(data_dir),
-                "DJANGO_DEBUG": "false"})
+                "DJANGO_DEBUG": "false", "UPSCALER_WEIGHTS_DIRS": str(weights)})
     return env
 
 
