@@ -51,6 +51,8 @@ def wait_for_images(page, selector: str) -> None:
     )
 
 
+# Waits are functions, not expression strings: Playwright polls an expression through eval,
+# which the pages' Content-Security-Policy (no 'unsafe-eval') rightly refuses.
 def upload(page, site, tmp_path, *, width=WIDTH, height=HEIGHT, scale=SCALE, name="photo.png"):
     path = tmp_path / name
     path.write_bytes(photo_bytes(width, height))
@@ -86,7 +88,7 @@ def test_upload_progress_comparison_and_downloads(site, page, tmp_path):
     assert progress.is_visible()
     assert section.locator(".status-pill").inner_text() in ("Queued", "Running")
     assert section.locator(".progress-track[role=progressbar]").get_attribute("aria-valuenow") is not None
-    page.wait_for_function("document.getElementById('live').textContent.includes('Live')")
+    page.wait_for_function("() => document.getElementById('live').textContent.includes('Live')")
     screenshot(page, "progress")
 
     section.locator(".outcome").wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
@@ -164,7 +166,7 @@ def test_progress_falls_back_to_polling_without_a_websocket(site, page, tmp_path
     page.locator("#submit").click()
     page.wait_for_url(SUBMISSION_URL)
     assert page.locator("section.result .status-pill").inner_text() in ("Queued", "Running")
-    page.wait_for_function("document.getElementById('live').textContent.includes('every few seconds')")
+    page.wait_for_function("() => document.getElementById('live').textContent.includes('every few seconds')")
     page.locator("section.result .outcome").wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
     assert statuses, "the status endpoint was never polled"
     assert page.locator("section.result .status-pill").inner_text() == "Succeeded"
@@ -209,7 +211,7 @@ def test_benchmark_and_phone_screen(site, browser, tmp_path):
     section = page.locator("section.result")
     section.locator(".outcome").wait_for(state="visible", timeout=60_000)
     # Scores against the ground truth arrive with the result.
-    page.wait_for_function("document.querySelector('[data-metric=psnr_y]').textContent.trim() !== '…'")
+    page.wait_for_function("() => document.querySelector('[data-metric=psnr_y]').textContent.trim() !== '…'")
     psnr = float(section.locator("[data-metric=psnr_y]").inner_text())
     bicubic = float(section.locator("[data-metric=bicubic_psnr_y]").inner_text())
     assert 15 < bicubic < 60 and 15 < psnr < 60
