@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect as ws_connect
 
 from upscaler import health, redis_client
+from upscaler.engine.registry import default_model_name
 from upscaler.services.tokens import api_token_create
 from upscaler.tests.conftest import make_image_bytes
 from upscaler.tests.integration.conftest import ARTIFACTS
@@ -88,7 +89,9 @@ def test_gunicorn_stack(gunicorn, worker):
 
     ready = wait_ready(base)
     assert ready["ready"], ready
-    assert "bicubic:4" in ready["checks"]["workers"]["detail"]  # preloaded at worker start
+    # The worker preloads the default x4 model at start: our trained one when it ships.
+    preloaded = f"{default_model_name(4)}:4"
+    assert preloaded in ready["checks"]["workers"]["detail"]
 
     # New connections land on either gunicorn worker; multiprocess mode sums both.
     requests = 30
