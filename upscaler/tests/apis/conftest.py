@@ -111,13 +111,22 @@ class LocalServer:
         return f"http://{host}:{self.port}{path}"
 
 
-@pytest.fixture
-def local_server():
+@contextlib.contextmanager
+def running_local_server():
+    """A started LocalServer, shut down and closed on exit (fixtures of any scope use this)."""
     server = LocalServer()
     server.thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+
+
+@pytest.fixture
+def local_server():
+    with running_local_server() as server:
+        yield server
 
 
 @pytest.fixture

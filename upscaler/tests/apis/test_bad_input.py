@@ -19,7 +19,7 @@ from PIL import Image
 
 from upscaler.api.parsers import json_body_limit
 from upscaler.models import Result, Submission
-from upscaler.tests.apis.conftest import LocalServer, Route
+from upscaler.tests.apis.conftest import Route, running_local_server
 from upscaler.tests.apis.test_submissions import URL
 from upscaler.tests.conftest import make_image_bytes, stored_files
 
@@ -145,11 +145,8 @@ class Sender:
 @pytest.fixture(scope="module")
 def image_host():
     """One image host for the whole module (stopping a server costs half a second)."""
-    server = LocalServer()
-    server.thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with running_local_server() as server:
+        yield server
 
 
 @pytest.fixture
