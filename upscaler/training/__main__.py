@@ -1,4 +1,4 @@
-"""Command line for training: `python -m upscaler.training {train,sweep,evaluate,export} ...`."""
+"""Command line for training: `python -m upscaler.training COMMAND ...` (`--help` lists the commands)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("out_dir", type=Path)
     _add_train_options(speed)
 
+    project = sub.add_parser("project", help="fit held-out PSNR against log CPU-hours over finished runs")
+    project.add_argument("run_dir", type=Path, nargs="*")
+    project.add_argument("--point", action="append", default=[], metavar="NAME=HOURS:PSNR",
+                         help="a finished run whose checkpoint is not kept (e.g. a sweep candidate)")
+    project.add_argument("--gap", action="append", default=[], metavar="LABEL=DB",
+                         help="a PSNR gap to price in CPU-hours, e.g. 'the paper on Set5=1.1'")
+    project.add_argument("--output", type=Path, default=None)
+
     sweep = sub.add_parser("sweep", help="compare generator sizes at an equal CPU budget")
     sweep.add_argument("out_dir", type=Path)
     sweep.add_argument("--cpu-minutes", type=float, default=10.0)
@@ -127,6 +135,15 @@ def main(argv: list[str] | None = None) -> int:
         table = speed_table(_config_from(args), args.out_dir / "probe")
         (args.out_dir / f"speed-x{_config_from(args).scale}.md").write_text(table)
         print(table)
+        return 0
+    if args.command == "project":
+        from upscaler.training.projection import parse_point, project
+
+        gaps = {label: float(db) for label, db in (g.rsplit("=", 1) for g in args.gap)}
+        table = project(args.run_dir, gaps, [parse_point(p) for p in args.point])
+        print(table)
+        if args.output:
+            args.output.write_text(table)
         return 0
     if args.command == "sweep":
         from upscaler.training.sweep import run_sweep, sweep_markdown

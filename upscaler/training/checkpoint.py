@@ -46,3 +46,19 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     # Checkpoints hold only tensors and plain containers, so even our own files load without
     # unpickling arbitrary objects.
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def earlier_cpu_seconds(ckpt: dict[str, Any]) -> float:
+    """CPU-seconds spent on the runs this one was grown or fine-tuned from (0 for a fresh run)."""
+    if "init_cpu_seconds" in ckpt:
+        return float(ckpt["init_cpu_seconds"])
+    # Checkpoints from before the figure was recorded: follow the init chain as it is on disk.
+    source = ckpt["train_config"].get("init_from")
+    if source and Path(source).exists():
+        return total_cpu_seconds(load_checkpoint(Path(source)))
+    return 0.0
+
+
+def total_cpu_seconds(ckpt: dict[str, Any]) -> float:
+    """What the weights in `ckpt` cost from scratch: this run plus every run it started from."""
+    return float(ckpt["cpu_seconds"]) + earlier_cpu_seconds(ckpt)

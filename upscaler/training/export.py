@@ -7,7 +7,7 @@ from pathlib import Path
 
 from upscaler.engine.archs.srresnet import SRResNet, SRResNetConfig
 from upscaler.engine.weights import save_weights
-from upscaler.training.checkpoint import load_checkpoint
+from upscaler.training.checkpoint import load_checkpoint, total_cpu_seconds
 from upscaler.training.train import best_val_psnr, ema_weights, super_resolve
 
 TRAINING_DATA = ("T91 (Yang et al. 2010) + BSD200 (BSDS300 train split), every 20th image held out "
@@ -49,6 +49,8 @@ def export_run(run_dir: Path, out_path: Path, *, family: str, evaluate_benchmark
             "iterations": checkpoint["iteration"],
             "planned_iterations": checkpoint["train_config"]["iterations"],
             "cpu_hours": round(checkpoint["cpu_seconds"] / 3600, 2),
+            # Including the runs it was grown or fine-tuned from: what these weights cost.
+            "cpu_hours_total": round(total_cpu_seconds(checkpoint) / 3600, 2),
             "config": checkpoint["train_config"],
             "best_val_psnr": best_val_psnr(history),
             "data_fingerprint": checkpoint["data_fingerprint"],

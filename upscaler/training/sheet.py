@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from upscaler.training import data
-from upscaler.training.metrics import psnr_y
+from upscaler.training.metrics import detail_ratio, psnr_y
 
 #: (photo, crop box in HR pixels (left, top, size)): regions with texture (hair, fur, foam).
 CROPS = (("astronaut", (150, 20, 160)), ("chelsea", (120, 60, 160)), ("coffee", (300, 60, 160)))
@@ -29,7 +29,8 @@ def open_photo(name: str) -> np.ndarray:
 
 
 def make_sheet(methods: dict[str, Callable[[np.ndarray], np.ndarray]], scale: int, out: Path) -> Path:
-    """One row per crop; columns: HR, then each method with its Y-PSNR against HR."""
+    """One row per crop; columns: HR, then each method with its Y-PSNR against HR and its detail
+    ratio (luma gradient energy against HR's: what PSNR cannot show about sharpness)."""
     rows = []
     for photo, (left, top, size) in CROPS:
         hr = open_photo(photo)[top : top + size, left : left + size]
@@ -38,7 +39,8 @@ def make_sheet(methods: dict[str, Callable[[np.ndarray], np.ndarray]], scale: in
         panels = [("HR (ground truth)", hr)]
         for name, upscale in methods.items():
             sr = upscale(lr)
-            panels.append((f"{name}  {psnr_y(sr, hr, border=scale):.2f} dB", sr))
+            psnr, detail = psnr_y(sr, hr, border=scale), detail_ratio(sr, hr, border=scale)
+            panels.append((f"{name}  {psnr:.2f} dB  detail {detail:.0%}", sr))
         rows.append(panels)
     size = rows[0][0][1].shape[0] * ZOOM
     sheet = Image.new("RGB", (size * len(rows[0]), (size + LABEL_HEIGHT) * len(rows)), "white")

@@ -22,7 +22,14 @@ from tqdm import tqdm
 
 from upscaler.engine.archs.srresnet import SRResNet, SRResNetConfig, grow_scale
 from upscaler.training import data
-from upscaler.training.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from upscaler.training.checkpoint import (
+    capture_rng,
+    earlier_cpu_seconds,
+    load_checkpoint,
+    restore_rng,
+    save_checkpoint,
+    total_cpu_seconds,
+)
 from upscaler.training.losses import charbonnier
 from upscaler.training.metrics import psnr_y
 
@@ -162,6 +169,9 @@ class Trainer:
         self.scheduler = self._make_scheduler()
         self.iteration = 0
         self.cpu_seconds = 0.0
+        # Recorded at the start so the cost stays right when the source run trains on later.
+        self.init_cpu_seconds = (total_cpu_seconds(load_checkpoint(Path(config.init_from)))
+                                 if checkpoint is None and config.init_from else 0.0)
         self.history: dict[str, list] = {"train": [], "val": []}
         self._setup_extra()
         if checkpoint is not None:
@@ -201,6 +211,7 @@ class Trainer:
         restore_rng(ckpt["rng"])
         self.iteration = ckpt["iteration"]
         self.cpu_seconds = ckpt["cpu_seconds"]
+        self.init_cpu_seconds = earlier_cpu_seconds(ckpt)
         self.history = json.loads(ckpt["history"])
         self._restore_extra(ckpt)
 
@@ -216,6 +227,7 @@ class Trainer:
             "rng": capture_rng(),
             "iteration": self.iteration,
             "cpu_seconds": self.cpu_seconds,
+            "init_cpu_seconds": self.init_cpu_seconds,
             "data_fingerprint": self.data_fingerprint,
             # JSON keeps the checkpoint free of pickled Python objects.
             "history": json.dumps(self.history),

@@ -2,8 +2,9 @@ import math
 
 import numpy as np
 import pytest
+from PIL import Image, ImageFilter
 
-from upscaler.training.metrics import psnr_y, rgb_to_y, ssim_y
+from upscaler.training.metrics import detail_ratio, psnr_y, rgb_to_y, ssim_y
 
 
 def test_psnr_of_a_known_offset():
@@ -44,3 +45,13 @@ def test_ssim_drops_with_stronger_noise():
     noise = rng.normal(size=hr.shape)
     scores = [ssim_y(np.clip(hr + s * noise, 0, 255).astype(np.uint8), hr, border=4) for s in (2, 10, 40)]
     assert 1.0 > scores[0] > scores[1] > scores[2]
+
+
+def test_detail_ratio_falls_with_blur_and_rises_with_noise():
+    rng = np.random.default_rng(1)
+    hr = rng.integers(0, 256, size=(40, 40, 3), dtype=np.uint8)
+    blurred = np.asarray(Image.fromarray(hr).filter(ImageFilter.GaussianBlur(1.5)))
+    noisy = np.clip(blurred + rng.normal(scale=40, size=hr.shape), 0, 255).astype(np.uint8)
+    assert detail_ratio(hr, hr, border=2) == pytest.approx(1.0)
+    assert detail_ratio(blurred, hr, border=2) < 0.5
+    assert detail_ratio(noisy, hr, border=2) > detail_ratio(blurred, hr, border=2)

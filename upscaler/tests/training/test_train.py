@@ -87,3 +87,22 @@ def test_resume_may_change_length_and_threads(tmp_path, synthetic_train_root):
     assert (resumed.config.iterations, resumed.config.threads) == (100, 2)
     assert resumed.scheduler.total_steps == 100
     resumed.step()  # the stretched schedule steps from where the run stopped
+
+
+def test_a_grown_run_counts_the_cpu_time_of_its_source(tmp_path, synthetic_train_root):
+    from upscaler.training.checkpoint import load_checkpoint, total_cpu_seconds
+
+    small = Trainer(tmp_path / "x2", tiny_config(synthetic_train_root, iterations=3))
+    small.run(show_progress=False)
+    grown = Trainer(tmp_path / "x4", tiny_config(
+        synthetic_train_root, scale=4, iterations=3, init_from=str(tmp_path / "x2" / "checkpoint.pt")))
+    grown.run(show_progress=False)
+    source_cost = small.cpu_seconds
+    assert source_cost > 0 and grown.init_cpu_seconds == source_cost
+    # The source trains on afterwards: what the grown weights cost stays what it was.
+    Trainer(tmp_path / "x2", tiny_config(synthetic_train_root, iterations=6)).run(show_progress=False)
+    resumed = Trainer(tmp_path / "x4", tiny_config(
+        synthetic_train_root, scale=4, iterations=3, init_from=str(tmp_path / "x2" / "checkpoint.pt")))
+    assert resumed.init_cpu_seconds == source_cost
+    ckpt = load_checkpoint(tmp_path / "x4" / "checkpoint.pt")
+    assert total_cpu_seconds(ckpt) == pytest.approx(grown.cpu_seconds + source_cost)
