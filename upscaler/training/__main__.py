@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="compare generator sizes at an equal CPU budget")
     sweep.add_argument("out_dir", type=Path)
     sweep.add_argument("--cpu-minutes", type=float, default=10.0)
+    sweep.add_argument("--candidates", default=None, help="e.g. b4c32,b8c48,b16c64 (default: all, with BN)")
     _add_train_options(sweep)
     return parser
 
@@ -146,11 +147,12 @@ def main(argv: list[str] | None = None) -> int:
             args.output.write_text(table)
         return 0
     if args.command == "sweep":
-        from upscaler.training.sweep import run_sweep, sweep_markdown
+        from upscaler.training.sweep import CANDIDATES, parse_candidate, run_sweep, sweep_markdown
 
         base = _config_from(args)
         budget = args.cpu_minutes * 60
-        rows = run_sweep(base, args.out_dir, budget)
+        candidates = [parse_candidate(c) for c in args.candidates.split(",")] if args.candidates else CANDIDATES
+        rows = run_sweep(base, args.out_dir, budget, candidates)
         table = sweep_markdown(rows, base.scale, budget)
         (args.out_dir / "sweep.md").write_text(table)
         print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,18 @@ log = logging.getLogger(__name__)
 
 #: (n_blocks, n_channels, norm): from ESPCN-sized up to the paper's SRResNet.
 CANDIDATES = ((4, 32, "none"), (8, 48, "none"), (16, 64, "none"), (16, 64, "batch"))
+
+
+def candidate_name(n_blocks: int, n_channels: int, norm: str) -> str:
+    return f"b{n_blocks}c{n_channels}{'-bn' if norm == 'batch' else ''}"
+
+
+def parse_candidate(name: str) -> tuple[int, int, str]:
+    """'b8c48' → (8, 48, 'none'); 'b16c64-bn' → (16, 64, 'batch')."""
+    match = re.fullmatch(r"b(\d+)c(\d+)(-bn)?", name.strip())
+    if not match:
+        raise ValueError(f"candidate {name!r}: expected e.g. b8c48 or b16c64-bn")
+    return int(match[1]), int(match[2]), "batch" if match[3] else "none"
 
 
 def cpu_seconds_per_iteration(config: TrainConfig, run_dir: Path, probe_iterations: int = 8) -> float:
@@ -32,7 +45,7 @@ def run_sweep(base: TrainConfig, out_dir: Path, cpu_budget_s: float, candidates=
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for n_blocks, n_channels, norm in candidates:
-        name = f"b{n_blocks}c{n_channels}{'-bn' if norm == 'batch' else ''}"
+        name = candidate_name(n_blocks, n_channels, norm)
         config = replace(base, n_blocks=n_blocks, n_channels=n_channels, norm=norm)
         spi = cpu_seconds_per_iteration(config, out_dir / name)
         iterations = max(50, int(cpu_budget_s / spi))
@@ -40,16 +53,16 @@ def run_sweep(base: TrainConfig, out_dir: Path, cpu_budget_s: float, candidates=
         (out_dir / name / "probe.json").write_text(json.dumps({"cpu_s_per_iter": round(spi, 3)}))
         trainer = Trainer(out_dir / name / "run", config)
         trainer.run(show_progress=False)
-        rows = summarise_sweep(out_dir)
+        rows = summarise_sweep(out_dir, candidates)
         log.info("sweep %s", rows[-1])
     return rows
 
 
-def summarise_sweep(out_dir: Path) -> list[dict]:
+def summarise_sweep(out_dir: Path, candidates=CANDIDATES) -> list[dict]:
     """Rows (and sweep.json, sweep.png) from the candidates' run checkpoints, finished or not."""
     rows, histories = [], {}
-    for n_blocks, n_channels, norm in CANDIDATES:
-        name = f"b{n_blocks}c{n_channels}{'-bn' if norm == 'batch' else ''}"
+    for n_blocks, n_channels, norm in candidates:
+        name = candidate_name(n_blocks, n_channels, norm)
         ckpt_path = out_dir / name / "run" / "checkpoint.pt"
         if not ckpt_path.exists():
             continue

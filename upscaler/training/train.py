@@ -31,7 +31,7 @@ from upscaler.training.checkpoint import (
     total_cpu_seconds,
 )
 from upscaler.training.losses import charbonnier
-from upscaler.training.metrics import psnr_y
+from upscaler.training.metrics import detail_ratio, psnr_y
 
 log = logging.getLogger(__name__)
 
@@ -112,15 +112,16 @@ def super_resolve(model: torch.nn.Module, lr: np.ndarray, *, channels_last: bool
     return y[0].permute(1, 2, 0).to(torch.uint8).numpy()
 
 
-def validate(model: torch.nn.Module, images: list[np.ndarray], scale: int, *, channels_last: bool) -> float:
-    """Mean Y-PSNR over held-out training images (never the benchmarks)."""
+def validate(model: torch.nn.Module, images: list[np.ndarray], scale: int, *, channels_last: bool) -> dict:
+    """Mean Y-PSNR and detail ratio over held-out training images (never the benchmarks)."""
     model.eval()
-    scores = []
+    scores, details = [], []
     for hr in images:
         hr = data.crop_to_multiple(hr, scale)
         sr = super_resolve(model, data.bicubic_downscale(hr, scale), channels_last=channels_last)
         scores.append(psnr_y(sr, hr, border=scale))
-    return float(np.mean(scores))
+        details.append(detail_ratio(sr, hr, border=scale))
+    return {"psnr": float(np.mean(scores)), "detail": float(np.mean(details))}
 
 
 class Trainer:
@@ -296,11 +297,12 @@ class Trainer:
                     bar.set_postfix(loss=f"{np.mean(window):.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
                     window = []
                 if self.iteration % self.config.val_every == 0 or self.iteration == self.config.iterations:
-                    psnr = validate(self.ema.module, self.val_images, self.config.scale,
-                                    channels_last=self.config.channels_last)
-                    self.history["val"].append({"iter": self.iteration, "psnr": round(psnr, 4),
-                                                "cpu_s": round(self.cpu_seconds, 1)})
-                    log.info("iter %d val PSNR %.3f dB", self.iteration, psnr)
+                    val = validate(self.ema.module, self.val_images, self.config.scale,
+                                   channels_last=self.config.channels_last)
+                    self.history["val"].append({"iter": self.iteration, "psnr": round(val["psnr"], 4),
+                                                "detail": round(val["detail"], 4), "cpu_s": round(self.cpu_seconds, 1)})
+                    log.info("iter %d val PSNR %.3f dB, detail %.0f%%",
+                             self.iteration, val["psnr"], 100 * val["detail"])
                     cpu_mark = time.process_time()  # validation is not training time
                 if time.monotonic() - last_save > self.config.checkpoint_minutes * 60:
                     self.save()
