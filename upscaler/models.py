@@ -85,6 +85,9 @@ class Submission(models.Model):
     rejection_reason = models.TextField(blank=True, default="")
     # API clients: a retried POST with the same key returns this submission (unique per owner).
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    # What that request asked for (image or URL, scale, model, format, callback), hashed: the
+    # same key with a different request is refused rather than answered with this submission.
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, default="")
     # Receives a signed webhook when every result of the submission is done.
     callback_url = models.URLField(max_length=2000, blank=True, default="")
     kind = models.CharField(max_length=16, choices=SubmissionKind.choices, default=SubmissionKind.UPSCALE)

@@ -149,7 +149,8 @@ class SubmissionListCreateApi(APIView):
                 IDEMPOTENCY_HEADER,
                 str,
                 OpenApiParameter.HEADER,
-                description="a retried POST with the same key returns the first submission",
+                description="a retried POST with the same key returns the first submission; "
+                "the same key with a different request is refused with 422",
             )
         ],
         responses={
@@ -161,6 +162,7 @@ class SubmissionListCreateApi(APIView):
             ),
             400: ERROR_RESPONSE,
             413: ERROR_RESPONSE,
+            422: ERROR_RESPONSE,
             **COMMON_ERRORS,
         },
     )

@@ -17,6 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from upscaler.services.lifecycle import IdempotencyKeyReusedError
 from upscaler.services.quotas import QuotaExceededError
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,10 @@ def exception_handler(exc, context):
             status=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(exc.retry_after)},
         )
+    if isinstance(exc, IdempotencyKeyReusedError):
+        # 422 as in the IETF Idempotency-Key draft: the request is well formed but conflicts.
+        return Response(error_body("idempotency_key_reused", exc.messages[0]),
+                        status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if isinstance(exc, DjangoValidationError):
         return _service_validation_error(exc)
     if isinstance(exc, Http404):

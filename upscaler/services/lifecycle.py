@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,17 @@ from upscaler.services import reviews
 from upscaler.services.quotas import quota_check
 from upscaler.services.results import result_cancel, result_create
 from upscaler.services.submissions import submission_create
+
+
+class IdempotencyKeyReusedError(ValidationError):
+    """The Idempotency-Key was already used for a different request by the same owner."""
+
+    def __init__(self, key: str):
+        super().__init__(
+            f"The Idempotency-Key {key!r} was already used for a different request "
+            "(another image, URL, scale, model, format or callback); use a new key.",
+            code="idempotency_key_reused",
+        )
 
 
 @dataclass
@@ -36,6 +48,22 @@ def callback_url_validate(*, url: str) -> None:
         raise ValidationError(f"callback_url: {exc}", code="bad_callback_url") from exc
 
 
+def request_fingerprint(
+    *, source: str, scale: int, model_name: str | None, output_format: str, callback_url: str
+) -> str:
+    """A hash of what a submit request asks for; `source` is "sha256:<hex>" or "url:<url>".
+    The model is as requested (none = the default), so a retry matches whatever the default is."""
+    fields = [source, str(scale), model_name or "", output_format, callback_url]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
+def _same_request(existing: Submission, key: str, fingerprint: str) -> SubmitOutcome:
+    # Submissions made before fingerprints were recorded have none: they keep the old answer.
+    if existing.idempotency_fingerprint and existing.idempotency_fingerprint != fingerprint:
+        raise IdempotencyKeyReusedError(key)
+    return SubmitOutcome(existing, created=False, reused="idempotency_key")
+
+
 def submission_submit(
     *,
     owner,
@@ -46,11 +74,14 @@ def submission_submit(
     output_format: str = "png",
     idempotency_key: str = "",
     callback_url: str = "",
+    fingerprint: str | None = None,
 ) -> SubmitOutcome:
     """Create a submission, unless the same owner already made it.
 
     - the same non-empty `idempotency_key` (enforced by a unique constraint, so two racing
-      requests cannot both create) returns the first submission;
+      requests cannot both create) returns the first submission if the request is the same
+      (see `request_fingerprint`; `fingerprint` overrides it, e.g. for a fetched URL) and
+      raises IdempotencyKeyReusedError if it is not;
     - a succeeded result of the same image bytes, model, scale and format returns that
       result's submission: nothing is stored or recomputed.
     """
@@ -59,17 +90,21 @@ def submission_submit(
     if callback_url and owner is None:
         raise ValidationError("callback_url needs a signed-in user (it is signed with their secret).",
                               code="bad_callback_url")
-    existing = selectors.submission_get_by_idempotency_key(owner=owner, key=idempotency_key)
-    if existing is not None:
-        return SubmitOutcome(existing, created=False, reused="idempotency_key")
-
-    model_name = model_name or model_name_default(scale=scale)
-    if callback_url:
-        callback_url_validate(url=callback_url)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
+    fingerprint = fingerprint or request_fingerprint(
+        source=f"sha256:{digest.hexdigest()}", scale=scale, model_name=model_name,
+        output_format=output_format, callback_url=callback_url,
+    )
+    existing = selectors.submission_get_by_idempotency_key(owner=owner, key=idempotency_key)
+    if existing is not None:
+        return _same_request(existing, idempotency_key, fingerprint)
+
+    model_name = model_name or model_name_default(scale=scale)
+    if callback_url:
+        callback_url_validate(url=callback_url)
     reusable = selectors.result_find_reusable(
         owner=owner,
         sha256=digest.hexdigest(),
@@ -89,6 +124,7 @@ def submission_submit(
             model_name=model_name,
             output_format=output_format,
             idempotency_key=idempotency_key if owner is not None else "",
+            idempotency_fingerprint=fingerprint,
             callback_url=callback_url,
         )
     except IntegrityError:
@@ -96,7 +132,7 @@ def submission_submit(
         existing = selectors.submission_get_by_idempotency_key(owner=owner, key=idempotency_key)
         if existing is None:
             raise
-        return SubmitOutcome(existing, created=False, reused="idempotency_key")
+        return _same_request(existing, idempotency_key, fingerprint)
     return SubmitOutcome(submission, created=True)
 
 
@@ -104,17 +140,23 @@ def submission_submit_url(*, url: str, **kwargs) -> SubmitOutcome:
     """Fetch `url` (public addresses only, size and time limits) and submit it."""
     from django.core.files.base import ContentFile
 
-    if kwargs.get("idempotency_key"):
-        existing = selectors.submission_get_by_idempotency_key(
-            owner=kwargs.get("owner"), key=kwargs["idempotency_key"]
-        )
-        if existing is not None:  # do not fetch again for a retried request
-            return SubmitOutcome(existing, created=False, reused="idempotency_key")
+    # The URL, not the bytes it serves, identifies the request: a retry is not fetched again.
+    fingerprint = request_fingerprint(
+        source=f"url:{url}", scale=kwargs["scale"], model_name=kwargs.get("model_name"),
+        output_format=kwargs.get("output_format", "png"), callback_url=kwargs.get("callback_url", ""),
+    )
+    key = kwargs.get("idempotency_key", "")
+    owner = kwargs.get("owner")
+    existing = selectors.submission_get_by_idempotency_key(
+        owner=owner if owner is not None and owner.is_authenticated else None, key=key
+    )
+    if existing is not None:
+        return _same_request(existing, key, fingerprint)
     try:
         data, name = url_fetch.fetch_image(url)
     except url_fetch.UrlFetchError as exc:
         raise ValidationError(str(exc), code=f"url_{exc.code}") from exc
-    return submission_submit(upload=ContentFile(data, name=name), **kwargs)
+    return submission_submit(upload=ContentFile(data, name=name), fingerprint=fingerprint, **kwargs)
 
 
 def submission_rerun(

@@ -139,3 +139,13 @@ def test_idempotent_retry_does_not_fetch_again(api, local_server, allow_loopback
     again = api.post(URL, {"image_url": local_server.url("/a.png")}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
     assert first.status_code == 202 and again.status_code == 200
     assert len(local_server.hits) == 1 and Submission.objects.count() == 1
+
+
+def test_the_same_key_for_another_url_is_refused_without_fetching(api, local_server, allow_loopback):
+    local_server.routes["/a.png"] = Route(body=make_image_bytes())
+    local_server.routes["/b.png"] = Route(body=make_image_bytes())
+    first = api.post(URL, {"image_url": local_server.url("/a.png")}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    other = api.post(URL, {"image_url": local_server.url("/b.png")}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == 202 and other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    assert len(local_server.hits) == 1 and Submission.objects.count() == 1

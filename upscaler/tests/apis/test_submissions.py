@@ -190,14 +190,36 @@ def test_unknown_api_path_is_json_404(api):
 def test_idempotency_key_returns_the_first_submission(api, media_root):
     first = upload(api, HTTP_IDEMPOTENCY_KEY="retry-1", scale=2)
     assert first.status_code == 202
-    # A retry with the same key, even with another image, returns the first submission.
-    again = upload(api, make_image_bytes(11, 11), HTTP_IDEMPOTENCY_KEY="retry-1", scale=2)
+    # A retry of the same request returns the first submission.
+    again = upload(api, HTTP_IDEMPOTENCY_KEY="retry-1", scale=2)
     assert again.status_code == 200 and again["X-Srsite-Reused"] == "idempotency_key"
     assert again.json()["id"] == first.json()["id"]
     assert Submission.objects.count() == 1 and Result.objects.count() == 1
     assert len([f for f in stored_files(media_root) if f.startswith("uploads/")]) == 1
     other = upload(api, make_image_bytes(11, 11), HTTP_IDEMPOTENCY_KEY="retry-2", scale=2)
     assert other.status_code == 202 and Submission.objects.count() == 2
+
+
+@pytest.mark.parametrize("change", [
+    {"data": make_image_bytes(11, 11)}, {"scale": 4}, {"model": "bicubic"}, {"format": "webp"},
+])
+def test_the_same_key_with_another_request_is_refused(api, media_root, change):
+    first = upload(api, HTTP_IDEMPOTENCY_KEY="k1", scale=2)
+    assert first.status_code == 202
+    files_before = stored_files(media_root)
+    fields = {"scale": 2, **change}
+    error = assert_error(upload(api, fields.pop("data", None), HTTP_IDEMPOTENCY_KEY="k1", **fields),
+                         422, "idempotency_key_reused")
+    assert "k1" in error["message"]
+    assert Submission.objects.count() == 1 and Result.objects.count() == 1
+    assert stored_files(media_root) == files_before
+
+
+def test_submissions_from_before_fingerprints_keep_answering_retries(api, media_root):
+    first = upload(api, HTTP_IDEMPOTENCY_KEY="old", scale=2)
+    Submission.objects.update(idempotency_fingerprint="")
+    again = upload(api, make_image_bytes(11, 11), HTTP_IDEMPOTENCY_KEY="old", scale=2)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
 
 
 def test_idempotency_keys_are_per_user(api, bob_api):
