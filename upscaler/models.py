@@ -186,6 +186,9 @@ class Result(models.Model):
     # updates) and sets a lease; a `running` row with an expired lease was abandoned.
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When the reaper last sent a long-`queued` job again (its task may have died with the
+    # broker); duplicates are harmless, since only one delivery can claim the row.
+    redispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["queued_at"]

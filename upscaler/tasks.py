@@ -80,9 +80,9 @@ def webhook_deliver_task(self, submission_id: str) -> bool:
 
 @shared_task(name="upscaler.results_reap_stale", queue="default", ignore_result=True)
 def results_reap_stale_task() -> int:
-    """Recovery of jobs whose worker died, run every minute by `celery beat`."""
+    """Recovery of jobs whose worker died or whose task was lost, run every minute by `celery beat`."""
     report = results_reap_stale()
-    return len(report.redispatched) + len(report.failed)
+    return len(report.redispatched) + len(report.failed) + len(report.requeued)
 
 
 @shared_task(name="upscaler.submissions_purge_old", queue="default", ignore_result=True)

@@ -220,6 +220,9 @@ UPSCALER_JOB_LEASE_SECONDS = env.int(
     "UPSCALER_JOB_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60
 )
 UPSCALER_JOB_MAX_ATTEMPTS = env.int("UPSCALER_JOB_MAX_ATTEMPTS", default=3)
+# A job still `queued` this long after it was queued (or last re-sent) is sent again: its task
+# may have been lost by a broker that died before writing it to disk.
+UPSCALER_JOB_REQUEUE_SECONDS = env.int("UPSCALER_JOB_REQUEUE_SECONDS", default=1800)
 UPSCALER_PROGRESS_INTERVAL = env.float("UPSCALER_PROGRESS_INTERVAL", default=0.25)  # seconds
 UPSCALER_MAX_UPLOAD_BYTES = env.int("UPSCALER_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 UPSCALER_MAX_INPUT_PIXELS = env.int("UPSCALER_MAX_INPUT_PIXELS", default=4096 * 4096)

@@ -1,13 +1,15 @@
-"""Recovery of jobs whose worker died: the reaper of expired leases."""
+"""Recovery of jobs whose worker died or whose task was lost: the reaper."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from upscaler import jobs
@@ -21,6 +23,7 @@ logger = logging.getLogger(__name__)
 class ReapReport:
     redispatched: list = field(default_factory=list)
     failed: list = field(default_factory=list)
+    requeued: list = field(default_factory=list)
 
 
 def results_reap_stale() -> ReapReport:
@@ -45,7 +48,29 @@ def results_reap_stale() -> ReapReport:
             else:
                 transaction.on_commit(partial(jobs.result_dispatch, result.id))
                 report.redispatched.append(result.id)
-    if report.redispatched or report.failed:
-        logger.warning("reaped stale jobs: %d re-dispatched, %d failed",
-                       len(report.redispatched), len(report.failed))
+    report.requeued = results_requeue_lost(now=now)
+    if report.redispatched or report.failed or report.requeued:
+        logger.warning("reaped stale jobs: %d re-dispatched, %d failed, %d queued ones sent again",
+                       len(report.redispatched), len(report.failed), len(report.requeued))
     return report
+
+
+def results_requeue_lost(*, now) -> list:
+    """Send again the jobs that have sat `queued` for UPSCALER_JOB_REQUEUE_SECONDS since they were
+    queued or last re-sent. A broker that dies before its append-only file is flushed loses
+    the last second of tasks while their rows say `queued`; a job that is merely waiting in a
+    long queue gets a duplicate task, which its claim turns into a no-op."""
+    cutoff = now - timedelta(seconds=settings.UPSCALER_JOB_REQUEUE_SECONDS)
+    requeued = []
+    with transaction.atomic():
+        waiting = Result.objects.select_for_update(skip_locked=True).filter(
+            Q(redispatched_at__isnull=True) | Q(redispatched_at__lt=cutoff),
+            status=Result.Status.QUEUED,
+            queued_at__lt=cutoff,
+        )
+        for result in waiting:
+            result.redispatched_at = now
+            result.save(update_fields=["redispatched_at"])
+            transaction.on_commit(partial(jobs.result_dispatch, result.id))
+            requeued.append(result.id)
+    return requeued

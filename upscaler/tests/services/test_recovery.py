@@ -80,11 +80,34 @@ def test_reaper_command_and_task(running, dispatched, settings):
     running(attempts=2)
     out = StringIO()
     call_command("reap_stale_jobs", stdout=out)
-    assert out.getvalue().strip() == "Re-dispatched 1 job(s), failed 1 job(s)."
+    assert out.getvalue().strip() == "Re-dispatched 1 job(s), failed 1 job(s), re-sent 0 long-queued job(s)."
     # Nothing is stale any more: the lease of the re-dispatched one is still expired (its
     # dispatch is faked here), so the periodic task sends it once more and fails none.
     assert results_reap_stale_task() == 1
     assert settings.CELERY_BEAT_SCHEDULE["reap-stale-jobs"]["task"] == results_reap_stale_task.name
+
+
+def test_reaper_resends_jobs_queued_too_long_once_per_period(dispatched, make_upload, settings):
+    """A broker that dies before flushing loses the task but not the `queued` row."""
+    settings.UPSCALER_JOB_REQUEUE_SECONDS = 600
+
+    def queued(age_s: float) -> Result:
+        submission = submission_create(owner=None, session_key="q" * 32, scale=2, model_name="bicubic",
+                                       upload=make_upload(make_image_bytes(12, 9)))
+        Result.objects.filter(submission=submission).update(queued_at=timezone.now() - timedelta(seconds=age_s))
+        return submission.results.get()
+
+    lost, fresh = queued(900), queued(60)
+    dispatched.clear()
+    assert results_reap_stale().requeued == [lost.id] and dispatched == [str(lost.id)]
+    # Not again until another period has passed since it was re-sent.
+    assert results_reap_stale().requeued == []
+    Result.objects.filter(pk=lost.id).update(redispatched_at=timezone.now() - timedelta(seconds=700))
+    assert results_reap_stale().requeued == [lost.id]
+    # The re-sent task runs the job; a second (the original's) delivery would find nothing to do.
+    assert result_process(result_id=lost.id).status == "succeeded"
+    assert result_claim(result_id=lost.id)[0] == ClaimOutcome.DONE
+    assert Result.objects.get(pk=fresh.id).status == "queued" and str(fresh.id) not in dispatched
 
 
 def test_database_lost_mid_job_keeps_the_claim_for_its_own_retry(running, fake_upscaler, media_root):
