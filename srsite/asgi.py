@@ -11,16 +11,15 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from upscaler.api.authentication import WebsocketTokenAuthMiddleware  # noqa: E402
+from upscaler.api.authentication import BrowserOriginCheck, WebsocketTokenAuthMiddleware  # noqa: E402
 from upscaler.lifespan import LifespanApp  # noqa: E402
 from upscaler.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": BrowserOriginCheck(
             # Browsers authenticate by session; scripts by `Authorization: Token <key>`.
             AuthMiddlewareStack(WebsocketTokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),

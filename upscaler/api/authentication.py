@@ -4,6 +4,7 @@ and the permission that keeps anonymous clients out unless UPSCALER_API_ALLOW_AN
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
@@ -68,6 +69,27 @@ class WebsocketTokenAuthMiddleware:
             if user is not None:
                 scope = dict(scope, user=user)
         return await self.inner(scope, receive, send)
+
+
+class BrowserOriginCheck:
+    """The allowed-hosts Origin check, for browsers only.
+
+    It exists because a browser sends its session cookie with any page's websocket, so a foreign
+    page could listen in. Browsers always send an Origin on a websocket handshake; a client that
+    sends none and authenticates with a token header is a script (websocket libraries send no
+    Origin unless told), and refusing it would protect nothing. Everyone else is checked.
+    """
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.checked = AllowedHostsOriginValidator(inner)
+
+    async def __call__(self, scope, receive, send):
+        headers = scope.get("headers", [])
+        has_origin = any(name.lower() == b"origin" for name, _ in headers)
+        if not has_origin and _token_from_headers(headers):
+            return await self.inner(scope, receive, send)
+        return await self.checked(scope, receive, send)
 
 
 def _token_from_headers(headers) -> str | None:

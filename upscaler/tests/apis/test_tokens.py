@@ -125,3 +125,26 @@ def test_websocket_accepts_the_token_header(api, user, bob):
     assert first["type"] == "websocket.send" and '"status": "succeeded"' in first["text"]
     closed = asyncio.run(connect(bob_key))
     assert closed == {"type": "websocket.close", "code": 4403}
+
+
+def test_scripts_with_a_token_need_no_origin_but_everyone_else_is_checked(api, user):
+    """Websocket libraries send no Origin; browsers always do, and they are the ones to check."""
+    from srsite.asgi import application
+    from upscaler.tests.apis.test_submissions import upload
+
+    sid = upload(api, scale=2).json()["id"]
+    token = (b"authorization", f"Token {api.key}".encode())
+
+    async def connects(*headers) -> bool:
+        communicator = WebsocketCommunicator(
+            application, f"/ws/submissions/{sid}/", headers=[(b"host", b"testserver"), *headers]
+        )
+        connected, _ = await communicator.connect()
+        if connected:
+            await communicator.disconnect()
+        return connected
+
+    assert asyncio.run(connects(token))
+    assert not asyncio.run(connects(token, (b"origin", b"http://evil.example")))
+    assert not asyncio.run(connects())  # no token, no Origin: refused as before
+    assert not asyncio.run(connects((b"authorization", b"Bearer x")))
