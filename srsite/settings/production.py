@@ -19,7 +19,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 UPSCALER_JOB_RUNNER = env.str("UPSCALER_JOB_RUNNER", default="celery")
 
 # Uploads and results: the local filesystem (DJANGO_MEDIA_ROOT), or S3 when AWS_* is set (base.py).
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "srsite.staticfiles.StaticFilesStorage"}}
 
 DJANGO_LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json")
 LOGGING = logging_config(fmt=DJANGO_LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
