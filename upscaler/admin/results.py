@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from upscaler.admin import display
+from upscaler.admin.read_only import NoSaveButtonsMixin
 from upscaler.models import Result
 
 
 @admin.register(Result)
-class ResultAdmin(admin.ModelAdmin):
+class ResultAdmin(NoSaveButtonsMixin, admin.ModelAdmin):
     list_display = ("output_thumbnail", "id", "submission", "model_name", "scale", "status", "progress",
                     "timings", "queued_at")
     list_display_links = ("output_thumbnail", "id")

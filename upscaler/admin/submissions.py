@@ -15,6 +15,7 @@ from django.utils.html import format_html_join
 
 from upscaler.admin import display
 from upscaler.admin.forms import ConfirmForm, RejectForm, RerunForm
+from upscaler.admin.read_only import NoSaveButtonsMixin
 from upscaler.models import Result, Submission
 from upscaler.services import reviews
 
@@ -80,7 +81,7 @@ class ResultInline(admin.TabularInline):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(NoSaveButtonsMixin, admin.ModelAdmin):
     list_display = (
         "input_thumbnail",
         "output_thumbnail",

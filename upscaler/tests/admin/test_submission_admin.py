@@ -177,10 +177,12 @@ def test_change_page_shows_comparison_metrics_and_errors_read_only(reviewer_clie
     assert failed.error in html
     # Nothing is editable: no input for the review state or the reason.
     assert 'name="review_state"' not in html and 'name="rejection_reason"' not in html
+    assert 'name="_save"' not in html and 'name="_continue"' not in html  # nothing to save
     assert f"/admin/upscaler/result/{done.id}/change/" in html  # results inline with links
 
     result_page = reviewer_client.get(f"/admin/upscaler/result/{done.id}/change/")
     assert result_page.status_code == 200 and f"/r/{done.id}/bicubic.png" in result_page.content.decode()
+    assert 'name="_save"' not in result_page.content.decode()
 
 
 def test_reviewer_can_fetch_any_submission_files_others_cannot(reviewer_client, client):
