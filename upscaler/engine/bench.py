@@ -5,8 +5,8 @@ output MP/s, achieved GFLOP/s (conv FLOPs counted from the layer shapes) against
 peak measured in the same process just before, and peak RSS. Cases:
 
 - engine: the Upscaler (BN folded, channels_last, in-place skips and PReLU, sub-pixel tail,
-  uniform tiles); with 1 and 2 threads, and once with the tuned allocator, to show what each
-  choice is worth;
+  uniform tiles, precision auto); with 1 and 2 threads, in fp32 when auto chose bf16, and once
+  with the tuned allocator, to show what each choice is worth;
 - naive: the seed's way: build the model and load its weights on every call, NCHW fp32, no
   tiling; the ratio naive / engine is the speed-up;
 - large: a 2048×2048 input at x4 (8192² output) through the engine, for peak RSS.
@@ -99,7 +99,7 @@ def _resolve_model(args) -> tuple[str, object, bool]:
     from upscaler.engine.config import EngineConfig
     from upscaler.engine.registry import default_model_name
 
-    config = EngineConfig(threads=args.threads, tune_allocator=args.tune_allocator)
+    config = EngineConfig(threads=args.threads, tune_allocator=args.tune_allocator, precision=args.precision)
     name = args.model or default_model_name(4, config)
     if name != "bicubic":
         return name, config, False
@@ -139,6 +139,7 @@ def run_case(args) -> dict:
         times = [_timed(lambda: upscaler(source)) for _ in range(args.repeats)]
         flops_model = upscaler._backend.model
         result["tile_size"], result["tile_overlap"] = upscaler.tile_size, upscaler.tile_overlap
+        result["dtype"] = str(upscaler._backend.dtype).removeprefix("torch.")
     # The machine is shared: the best of two peak measurements bracketing the run.
     peak = max(peak_before, _matmul_peak_gflops())
     per_pixel = conv_flops_per_input_pixel(flops_model)
@@ -197,6 +198,7 @@ def _child(case: str, args, **overrides) -> dict:
         argv += ["--model", args.model]
     if overrides.get("tune_allocator"):
         argv.append("--tune-allocator")
+    argv += ["--precision", overrides.get("precision", args.precision)]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"bench case {case} failed:\n{done.stderr}")
@@ -209,15 +211,20 @@ def _report(results: list[dict]) -> None:
     first = results[0]
     print(f"model: {first['model']} x4" + ("  (RANDOM WEIGHTS: no trained x4 weights found; speed only)"
                                            if first["random_weights"] else ""))
-    header = (f"{'case':<24}{'input':>10}{'thr':>4}{'ms/image':>11}{'out MP/s':>10}{'GFLOP/s':>9}"
+    header = (f"{'case':<24}{'input':>10}{'thr':>4}{'dtype':>10}{'ms/image':>11}{'out MP/s':>10}{'GFLOP/s':>9}"
               f"{'peak':>8}{'of peak':>9}{'RSS MiB':>9}")
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r['label']:<24}{r['size']:>5}×{r['size']:<4}{r['threads']:>4}{r['ms_per_image']:>11.0f}"
-              f"{r['output_mp_per_s']:>10.3f}{r['gflops']:>9.1f}{r['matmul_peak_gflops']:>8.1f}"
-              f"{r['peak_share']:>9.0%}{r['peak_rss_mib']:>9.0f}")
+        print(f"{r['label']:<24}{r['size']:>5}×{r['size']:<4}{r['threads']:>4}{r.get('dtype', 'float32'):>10}"
+              f"{r['ms_per_image']:>11.0f}{r['output_mp_per_s']:>10.3f}{r['gflops']:>9.1f}"
+              f"{r['matmul_peak_gflops']:>8.1f}{r['peak_share']:>9.0%}{r['peak_rss_mib']:>9.0f}")
+    print("(peak: an fp32 matmul; a bf16 case can exceed it, and so can fp32, because oneDNN runs 3×3 "
+          "convolutions with fewer operations than the nominal count)")
     by_label = {r["label"]: r for r in results}
+    if "engine" in by_label and "engine, fp32" in by_label:
+        ratio = by_label["engine, fp32"]["ms_per_image"] / by_label["engine"]["ms_per_image"]
+        print(f"{by_label['engine']['dtype']} (precision auto) over fp32: {ratio:.2f}× the speed")
     if "engine" in by_label and "naive (seed)" in by_label:
         ratio = by_label["naive (seed)"]["ms_per_image"] / by_label["engine"]["ms_per_image"]
         print(f"speed-up over the naive seed-style baseline: {ratio:.1f}×")
@@ -240,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="torch threads for the main cases (default: torch's)")
     parser.add_argument("--model", help="x4 model to measure (default: the registry's default x4 model)")
     parser.add_argument("--quick", action="store_true", help="128² input, 2 repeats, no large case")
+    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"),
+                        help="of the main cases (default auto: bf16 on CPUs that have it, else fp32)")
     parser.add_argument("--case", choices=("engine", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
     parser.add_argument("--tune-allocator", action="store_true", help=argparse.SUPPRESS)
@@ -252,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         args.scratch = scratch
         results = [_child("engine", args)]
+        if results[0].get("dtype") != "float32":
+            # auto chose reduced precision (a CPU with native bf16): show what it buys.
+            results.append(_child("engine", args, precision="fp32", label="engine, fp32"))
         for threads in (1, 2):
             if threads != results[0]["threads"]:
                 results.append(_child("engine", args, threads=threads, label=f"engine, {threads} thread(s)"))

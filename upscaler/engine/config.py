@@ -33,8 +33,9 @@ class EngineConfig:
     tile_size: int = 256
     #: Context margin for third-party models (ours use their exact receptive-field radius).
     tile_overlap: int = DEFAULT_TILE_OVERLAP
-    #: "auto" = fp16 (bf16 where supported) on CUDA, fp32 on CPU (bf16 is emulated on CPUs
-    #: without native support and orders of magnitude slower).
+    #: "auto" = bf16 where supported, else fp16, on CUDA; on the CPU bf16 if it has AVX-512 BF16
+    #: or AMX, else fp32 (emulated bf16 is far slower than fp32). Bad reduced-precision output
+    #: is recomputed in fp32 (device.run_guarded).
     precision: str = "auto"
     max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS
     max_output_pixels: int = DEFAULT_MAX_OUTPUT_PIXELS

@@ -35,15 +35,24 @@ def resolve_device(spec: str) -> torch.device:
     return device
 
 
+def cpu_has_native_bf16() -> bool:
+    """AVX-512 BF16 or AMX: oneDNN then runs bf16 convolutions in hardware. Measured on such a
+    CPU (bench `engine, bf16` case): about 1.6× the fp32 speed for our x4 generator, with outputs
+    within 2 levels of fp32 and Y-PSNR within 0.01 dB."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, probe, lambda: False)()) for probe in probes)
+
+
 def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
-    """"auto" → bf16 on CUDA devices that support it, fp16 on other CUDA devices, fp32 on CPU."""
+    """"auto" → bf16 on CUDA devices that support it, fp16 on other CUDA devices; on the CPU bf16
+    where the CPU has it natively, else fp32 (emulated bf16 is far slower than fp32)."""
     if precision == "auto":
         if device.type != "cuda":
-            return torch.float32  # CPUs without native bf16 emulate it, far slower than fp32
+            return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     dtype = DTYPES[precision]
-    if device.type == "cpu" and dtype != torch.float32:
-        logger.warning("precision %s on CPU is usually emulated and much slower than fp32", precision)
+    if device.type == "cpu" and dtype != torch.float32 and not (dtype == torch.bfloat16 and cpu_has_native_bf16()):
+        logger.warning("precision %s on this CPU is emulated and much slower than fp32", precision)
     return dtype
 
 

@@ -139,7 +139,8 @@ def load_backend(info: ModelInfo, scale: int, config: EngineConfig) -> TorchBack
         model, radius = descriptor.model, None
         pad = _size_padder(descriptor.size_requirements)
         if dtype == torch.bfloat16 and not descriptor.supports_bfloat16:
-            dtype = torch.float16 if descriptor.supports_half else torch.float32
+            # fp16 is only worth it on a GPU; CPUs emulate it.
+            dtype = torch.float16 if descriptor.supports_half and device.type == "cuda" else torch.float32
         if dtype == torch.float16 and not descriptor.supports_half:
             dtype = torch.float32
     else:

@@ -57,7 +57,9 @@ def tiny_weights_dir(tmp_path_factory) -> Path:
 def tiny_config(tiny_weights_dir):
     from upscaler.engine import EngineConfig
 
-    return EngineConfig(weights_dirs=(tiny_weights_dir,), tile_size=24, min_tile_size=8)
+    # fp32: these tests compare outputs exactly (tiled vs whole, retries); reduced precision has
+    # its own tests (test_fallbacks.py).
+    return EngineConfig(weights_dirs=(tiny_weights_dir,), tile_size=24, min_tile_size=8, precision="fp32")
 
 
 def gradient_rgb(width: int = 37, height: int = 29, seed: int = 0) -> np.ndarray:

@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from upscaler.engine import EngineOutOfMemoryError, load_upscaler, read_image
+from upscaler.engine import EngineOutOfMemoryError, device, load_upscaler, read_image
 from upscaler.engine.device import is_out_of_memory, output_is_degenerate, resolve_dtype, run_guarded
 
 from .conftest import encode, gradient_rgb, to_u8
@@ -101,9 +101,24 @@ def test_other_errors_are_not_mistaken_for_out_of_memory():
     assert not is_out_of_memory(ValueError("out of memory"))
 
 
-def test_precision_auto_is_fp32_on_cpu():
-    assert resolve_dtype("auto", torch.device("cpu")) == torch.float32
+@pytest.mark.parametrize("native_bf16", [True, False])
+def test_precision_auto_on_cpu_is_bf16_only_where_the_cpu_has_it(monkeypatch, native_bf16):
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: native_bf16)
+    expected = torch.bfloat16 if native_bf16 else torch.float32
+    assert resolve_dtype("auto", torch.device("cpu")) == expected
+    assert resolve_dtype("fp32", torch.device("cpu")) == torch.float32
     assert resolve_dtype("fp16", torch.device("cpu")) == torch.float16
+
+
+def test_bf16_on_the_cpu_runs_the_served_path_close_to_fp32(tiny_config):
+    """An explicit bf16 run, whatever this CPU is (the shipped models' bound is tighter:
+    test_shipped_weights.py; this random tiny network's outputs swing far wider)."""
+    from dataclasses import replace
+
+    outputs = {p: np.asarray(load_upscaler("tiny", 2, replace(tiny_config, precision=p))(_source()), dtype=int)
+               for p in ("fp32", "bf16")}
+    difference = np.abs(outputs["fp32"] - outputs["bf16"])
+    assert 0 < difference.mean() < 1.0 and difference.max() <= 8
 
 
 def test_cuda_device_without_cuda_is_an_engine_error(tiny_config):
