@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import boto3
@@ -30,13 +31,20 @@ KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
+@contextmanager
+def moto_server(log_name: str = "moto-server.log"):
+    """A moto S3 server on loopback: yields (endpoint URL, process)."""
     port = free_port()
-    log = ARTIFACTS / "moto-server.log"
+    log = ARTIFACTS / log_name
     with process([PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env=_env(), log_path=log) as proc:
         url = f"http://127.0.0.1:{port}"
         wait_http(f"{url}/moto-api/", proc, log, timeout=60)
+        yield url, proc
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    with moto_server() as (url, _proc):
         yield url
 
 
@@ -47,8 +55,11 @@ def _env():
 @pytest.fixture
 def s3(settings, s3_endpoint, request):
     """Point the default storage at a fresh bucket on the moto server."""
+    return use_bucket(settings, s3_endpoint, f"{BUCKET}-{request.node.name.replace('_', '-')[:40].lower()}")
+
+
+def use_bucket(settings, s3_endpoint: str, bucket: str) -> dict:
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", **KEYS)
-    bucket = f"{BUCKET}-{request.node.name.replace('_', '-')[:40].lower()}"
     client.create_bucket(Bucket=bucket)
     options = {
         "bucket_name": bucket, "endpoint_url": s3_endpoint, "region_name": "us-east-1",
@@ -113,3 +124,26 @@ def test_presigned_urls_can_name_the_public_endpoint(s3, settings):
     url = default_storage.url(name)
     assert urlsplit(url).netloc == urlsplit(public).netloc and "X-Amz-Signature=" in url
     assert httpx.get(url, timeout=10).content == b"hello"  # signed for that host, and valid there
+
+
+def test_object_store_down_while_storing_fails_the_job_with_a_reason(settings, user, fake_upscaler):
+    """The store goes away between reading the original and writing the result: the job fails
+    with a message the owner can act on (the original is kept for a re-run), not a traceback."""
+    with moto_server("moto-server-killed.log") as (endpoint, proc):
+        use_bucket(settings, endpoint, "srsite-store-down")
+        upload = SimpleUploadedFile("a.png", make_image_bytes(12, 10), "image/png")
+        submission = submission_create(owner=user, session_key=None, scale=2, model_name="bicubic", upload=upload)
+        result = Result.objects.get(submission=submission)
+
+        def store_goes_down(tile: int) -> None:
+            if tile == 2:
+                proc.kill()
+                proc.wait(timeout=10)
+
+        fake_upscaler(tiles=2, on_tile=store_goes_down)
+        result_process(result_id=result.id)
+    result.refresh_from_db()
+    assert result.status == Result.Status.FAILED
+    assert result.error.startswith("The result could not be stored (") and "try again later" in result.error
+    assert not result.output and result.claimed_until is None
+    assert Submission.objects.filter(pk=submission.pk).exists()
