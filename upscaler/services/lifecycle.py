@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from upscaler import engine_provider, selectors, url_fetch
 from upscaler.models import Result, Submission
 from upscaler.services import reviews
-from upscaler.services.quotas import quota_check
+from upscaler.services.quotas import quota_check, quota_lock
 from upscaler.services.results import result_cancel, result_create
 from upscaler.services.submissions import submission_create
 
@@ -175,11 +175,12 @@ def submission_rerun(
     )
     if existing is not None:
         return existing, False
-    quota_check(
-        user=user, session_key=session_key, width=submission.width, height=submission.height,
-        scale=scale,
-    )
     with transaction.atomic():
+        quota_lock(user=user, session_key=session_key)
+        quota_check(
+            user=user, session_key=session_key, width=submission.width, height=submission.height,
+            scale=scale,
+        )
         result = result_create(
             submission=submission, model_name=model_name, scale=scale, output_format=output_format
         )

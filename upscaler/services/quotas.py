@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from upscaler import selectors
@@ -20,6 +21,21 @@ class QuotaExceededError(ValidationError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message, code="quota_exceeded")
         self.retry_after = retry_after
+
+
+def quota_lock(*, user, session_key: str | None) -> None:
+    """Hold one owner's quota until the current transaction ends, so that two concurrent requests
+    cannot both fit into the last of it: call it, then `quota_check`, then insert, in one
+    transaction. PostgreSQL: a transaction-level advisory lock on the owner. SQLite: nothing to
+    do, its transactions begin IMMEDIATE (settings) and so already run one at a time."""
+    if not settings.UPSCALER_QUOTA_MEGAPIXELS or connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("quota_lock outside a transaction would be released at once")
+    signed_in = user is not None and user.is_authenticated
+    owner = f"user:{user.pk}" if signed_in else f"session:{session_key}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"srsite-quota:{owner}"])
 
 
 def quota_check(*, user, session_key: str | None, width: int, height: int, scale: int) -> None:

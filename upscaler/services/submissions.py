@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from upscaler import engine, engine_provider
 from upscaler.models import Submission
-from upscaler.services.quotas import quota_check
+from upscaler.services.quotas import quota_check, quota_lock
 from upscaler.services.results import result_create, result_model_validate, result_output_size_validate
 
 
@@ -61,9 +61,9 @@ def submission_create(
     upload.seek(0)
 
     result_output_size_validate(width=source.width, height=source.height, scale=scale)
-    quota_check(
-        user=owner, session_key=session_key, width=source.width, height=source.height, scale=scale
-    )
+    # Refuse early, before storing anything; the check that counts is repeated under the lock.
+    quota = {"user": owner, "session_key": session_key}
+    quota_check(**quota, width=source.width, height=source.height, scale=scale)
 
     now = timezone.now()
     submission = Submission(
@@ -87,6 +87,8 @@ def submission_create(
         if ground_truth is not None:
             submission.ground_truth.save("ground-truth", ground_truth, save=False)
         with transaction.atomic():
+            quota_lock(**quota)
+            quota_check(**quota, width=source.width, height=source.height, scale=scale)
             submission.save(force_insert=True)
             result_create(
                 submission=submission,
