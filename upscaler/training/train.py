@@ -187,27 +187,30 @@ class Trainer:
     def _restore_extra(self, ckpt: dict) -> None:
         """Hook: restore what `_extra_state` saved."""
 
-    def _make_scheduler(self) -> torch.optim.lr_scheduler.OneCycleLR:
+    def _make_scheduler(self, optimizer=None, max_lr: float | None = None) -> torch.optim.lr_scheduler.OneCycleLR:
         return torch.optim.lr_scheduler.OneCycleLR(
-            self.optimizer,
-            max_lr=self.config.max_lr,
+            optimizer or self.optimizer,
+            max_lr=max_lr or self.config.max_lr,
             total_steps=self.config.iterations,
             pct_start=self.config.pct_start,
             div_factor=25.0,
             final_div_factor=1e3,
         )
 
+    def _restore_scheduler(self, scheduler, saved: dict, iteration: int) -> None:
+        if saved["total_steps"] == self.config.iterations:
+            scheduler.load_state_dict(saved)
+        else:
+            # The run's length changed: keep the position, stretch or shrink the rest.
+            log.warning("schedule length changed %s -> %s", saved["total_steps"], self.config.iterations)
+            scheduler.last_epoch = iteration - 1
+            scheduler._step_count = iteration
+
     def _restore(self, ckpt: dict) -> None:
         self.model.load_state_dict(ckpt["model"], strict=True)
         self.ema.load_state_dict(ckpt["ema"], strict=True)
         self.optimizer.load_state_dict(ckpt["optimizer"])
-        if ckpt["scheduler"]["total_steps"] == self.config.iterations:
-            self.scheduler.load_state_dict(ckpt["scheduler"])
-        else:
-            # The run was lengthened: keep the position, stretch the remaining schedule.
-            log.warning("schedule length changed %s -> %s", ckpt["scheduler"]["total_steps"], self.config.iterations)
-            self.scheduler.last_epoch = ckpt["iteration"] - 1
-            self.scheduler._step_count = ckpt["iteration"]
+        self._restore_scheduler(self.scheduler, ckpt["scheduler"], ckpt["iteration"])
         self.sampler.set_state(ckpt["sampler_rng"])
         restore_rng(ckpt["rng"])
         self.iteration = ckpt["iteration"]

@@ -77,6 +77,11 @@ def test_gan_fine_tuning_runs_and_resumes_exactly(tmp_path, synthetic_train_root
     resumed.run(show_progress=False)
     for key, value in straight.discriminator.state_dict().items():
         assert torch.equal(value, resumed.discriminator.state_dict()[key]), key
+    # The discriminator's rate anneals with the generator's, to the same end.
+    assert straight.d_scheduler.get_last_lr() == resumed.d_scheduler.get_last_lr()
+    d_fraction = straight.d_scheduler.get_last_lr()[0] / config.d_lr
+    assert d_fraction < 0.1
+    assert d_fraction == pytest.approx(straight.scheduler.get_last_lr()[0] / config.max_lr)
     for key, value in straight.model.state_dict().items():
         assert torch.equal(value, resumed.model.state_dict()[key]), key
 
