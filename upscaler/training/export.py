@@ -53,6 +53,8 @@ def export_run(run_dir: Path, out_path: Path, *, family: str, evaluate_benchmark
             "cpu_hours_total": round(total_cpu_seconds(checkpoint) / 3600, 2),
             "config": checkpoint["train_config"],
             "best_val_psnr": best_val_psnr(history),
+            # The last held-out figures (with the detail ratio): what a GAN run ended at.
+            "final_val": history["val"][-1] if history.get("val") else None,
             "data_fingerprint": checkpoint["data_fingerprint"],
         },
     }
