@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = ("Train, fine-tune (gan), export, sweep or compare generators; "
+    help = ("Train, fine-tune (gan), export, compare (sheet), project or sweep generators; "
             "same arguments as `python -m upscaler.training` (try `manage.py train --help`).")
 
     def run_from_argv(self, argv):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         from upscaler.training.__main__ import main
 
         args = argv[2:]
-        known = {"train", "gan", "export", "evaluate", "sheet", "speed", "sweep", "-h", "--help"}
+        known = {"train", "gan", "export", "evaluate", "sheet", "speed", "project", "sweep", "-h", "--help"}
         if not args or args[0] not in known:
             args = ["train", *args]
         sys.exit(main(args))
