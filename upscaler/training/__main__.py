@@ -141,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         from upscaler.training.projection import parse_point, project
 
         gaps = {label: float(db) for label, db in (g.rsplit("=", 1) for g in args.gap)}
-        table = project(args.run_dir, gaps, [parse_point(p) for p in args.point])
+        try:
+            table = project(args.run_dir, gaps, [parse_point(p) for p in args.point])
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from exc
         print(table)
         if args.output:
             args.output.write_text(table)

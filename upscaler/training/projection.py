@@ -23,6 +23,7 @@ class RunPoint:
     cpu_hours: float  # including the runs it was grown from
     val_psnr: float  # the last held-out figure, taken at the end of the schedule
     finished: bool
+    scale: int | None = None  # None: given by hand
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def run_point(run_dir: Path) -> RunPoint:
     if not val:
         raise ValueError(f"{run_dir} has no validation figures yet")
     return RunPoint(name=Path(run_dir).name, cpu_hours=total_cpu_seconds(ckpt) / 3600, val_psnr=val[-1]["psnr"],
-                    finished=ckpt["iteration"] >= ckpt["train_config"]["iterations"])
+                    finished=ckpt["iteration"] >= ckpt["train_config"]["iterations"],
+                    scale=ckpt["train_config"]["scale"])
 
 
 def fit_log_hours(points: list[tuple[float, float]]) -> LogFit:
@@ -71,6 +73,8 @@ def projection_markdown(points: list[RunPoint], fit: LogFit | None, gaps: dict[s
         return "\n".join([*lines, "", "Fewer than two finished run lengths: no fit."]) + "\n"
     longest = max(p.cpu_hours for p in points if p.finished)
     lines += ["", f"Fit over the finished runs: {fit.db_per_doubling:+.3f} dB per doubling of CPU-hours."]
+    if fit.db_per_doubling <= 0:
+        return "\n".join([*lines, "The line does not rise: nothing to project."]) + "\n"
     for label, gap in gaps.items():
         hours = fit.hours_for_gain(longest, gap)
         lines.append(f"- closing {label} ({gap:.2f} dB) from {longest:.2f} CPU-hours: about {hours:,.1f} "
@@ -89,6 +93,10 @@ def parse_point(text: str) -> RunPoint:
 
 def project(run_dirs: list[Path], gaps: dict[str, float], extra_points: list[RunPoint] = ()) -> str:
     points = [*extra_points, *(run_point(r) for r in run_dirs)]
+    scales = {p.scale for p in points if p.scale is not None}
+    if len(scales) > 1:
+        # Held-out PSNR at x2 and x4 are different quantities: one line through both means nothing.
+        raise ValueError(f"runs of different scales ({sorted(scales)}): project one scale at a time")
     finished = [(p.cpu_hours, p.val_psnr) for p in points if p.finished]
     try:
         fit = fit_log_hours(finished)

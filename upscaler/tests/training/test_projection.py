@@ -42,3 +42,15 @@ def test_points_given_by_hand_count_as_finished():
     assert "about 2.7 CPU-hours" in table  # 0.68 h · 2^(0.5/0.25)
     with pytest.raises(ValueError):
         parse_point("0.17:31.9")
+
+
+def test_runs_of_different_scales_are_not_mixed(tmp_path, synthetic_train_root):
+    Trainer(tmp_path / "x2", tiny_config(synthetic_train_root, iterations=12)).run(show_progress=False)
+    Trainer(tmp_path / "x4", tiny_config(synthetic_train_root, iterations=12, scale=4)).run(show_progress=False)
+    with pytest.raises(ValueError, match="different scales"):
+        project([tmp_path / "x2", tmp_path / "x4"], {})
+
+
+def test_a_falling_line_projects_nothing():
+    table = project([], {"x": 0.5}, [parse_point("a=1:30.0"), parse_point("b=2:29.9")])
+    assert "does not rise" in table and "CPU-hours on this machine" not in table
