@@ -88,11 +88,11 @@ def ema_weights(checkpoint: dict) -> dict[str, torch.Tensor]:
     return {k[len(prefix) :]: v for k, v in checkpoint["ema"].items() if k.startswith(prefix)}
 
 
-def build_model(config: TrainConfig) -> SRResNet:
+def build_model(config: TrainConfig, source: dict | None = None) -> SRResNet:
+    """A fresh generator, or one grown from `source`, the loaded `config.init_from` checkpoint."""
     torch.manual_seed(config.seed)
     model = SRResNet(config.model_config())
-    if config.init_from:
-        source = load_checkpoint(Path(config.init_from))
+    if source is not None:
         source_config = SRResNetConfig.from_dict(source["model_config"])
         small = SRResNet(source_config)
         small.load_state_dict(ema_weights(source), strict=True)
@@ -162,7 +162,9 @@ class Trainer:
         )
         self.n_train, self.n_val = len(train_paths), len(val_paths)
 
-        self.model = build_model(config) if checkpoint is None else SRResNet(config.model_config())
+        # The checkpoint a new run grows from: its weights, and what they cost.
+        source = load_checkpoint(Path(config.init_from)) if checkpoint is None and config.init_from else None
+        self.model = build_model(config, source) if checkpoint is None else SRResNet(config.model_config())
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.ema = AveragedModel(self.model, multi_avg_fn=ema_update_fn(config.ema_decay), use_buffers=True)
@@ -171,8 +173,7 @@ class Trainer:
         self.iteration = 0
         self.cpu_seconds = 0.0
         # Recorded at the start so the cost stays right when the source run trains on later.
-        self.init_cpu_seconds = (total_cpu_seconds(load_checkpoint(Path(config.init_from)))
-                                 if checkpoint is None and config.init_from else 0.0)
+        self.init_cpu_seconds = total_cpu_seconds(source) if source is not None else 0.0
         self.history: dict[str, list] = {"train": [], "val": []}
         self._setup_extra()
         if checkpoint is not None:
