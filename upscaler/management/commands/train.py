@@ -11,10 +11,9 @@ class Command(BaseCommand):
 
     def run_from_argv(self, argv):
         # Training has its own argparse CLI (usable without Django); pass the arguments through.
-        from upscaler.training.__main__ import main
+        from upscaler.training.__main__ import command_names, main
 
         args = argv[2:]
-        known = {"train", "gan", "export", "evaluate", "sheet", "speed", "project", "sweep", "-h", "--help"}
-        if not args or args[0] not in known:
+        if not args or args[0] not in command_names() | {"-h", "--help"}:
             args = ["train", *args]
         sys.exit(main(args))
