@@ -8,6 +8,7 @@ yet too small for the target, which is the first thing to doubt when the project
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +43,6 @@ class LogFit:
 
 
 def run_point(run_dir: Path) -> RunPoint:
-    import json
-
     ckpt = load_checkpoint(Path(run_dir) / "checkpoint.pt")
     val = json.loads(ckpt["history"])["val"]
     if not val:
