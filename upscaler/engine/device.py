@@ -37,8 +37,9 @@ def resolve_device(spec: str) -> torch.device:
 
 def cpu_has_native_bf16() -> bool:
     """AVX-512 BF16 or AMX: oneDNN then runs bf16 convolutions in hardware. Measured on such a
-    CPU (bench `engine, bf16` case): about 1.6× the fp32 speed for our x4 generator, with outputs
-    within 2 levels of fp32 and Y-PSNR within 0.01 dB."""
+    CPU (`python -m upscaler.engine.bench`, its `engine` and `engine, fp32` cases): 1.97× the fp32
+    speed for our x4 generator; the shipped models stay within 3 levels and 0.05 dB of fp32
+    (test_shipped_weights.py)."""
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(bool(getattr(torch.cpu, probe, lambda: False)()) for probe in probes)
 
