@@ -5,7 +5,6 @@ security headers of pages and files."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 
@@ -21,7 +20,7 @@ from upscaler.consumers import CLOSE_FORBIDDEN
 from upscaler.models import Result, Submission
 from upscaler.services.tokens import api_token_create
 from upscaler.tests.conftest import make_image_bytes
-from upscaler.tests.wsclient import WebsocketClient
+from upscaler.tests.wsclient import first_message
 
 pytestmark = pytest.mark.django_db(transaction=True)  # jobs run on commit (inline runner)
 
@@ -70,15 +69,8 @@ def websocket_close_code(submission: Submission, client: Client) -> int | None:
     if cookie is not None:
         headers.append((b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie.value}".encode()))
 
-    async def scenario():
-        ws = WebsocketClient(application, f"/ws/submissions/{submission.id}/", headers=headers)
-        connected, _ = await ws.connect()
-        assert connected
-        message = await ws.receive_output(timeout=5)
-        await ws.disconnect()
-        return message
-
-    message = asyncio.run(scenario())
+    message = first_message(application, f"/ws/submissions/{submission.id}/", headers)
+    assert message is not None  # the handshake is accepted; ownership is checked after it
     return message.get("code") if message["type"] == "websocket.close" else None
 
 

@@ -2,6 +2,7 @@
 from the in-process (thread) job runner via the in-memory channel layer."""
 
 import asyncio
+import json
 import threading
 import time
 
@@ -18,6 +19,7 @@ from upscaler.consumers import CLOSE_FORBIDDEN
 from upscaler.services.results import result_process
 from upscaler.services.submissions import submission_create
 from upscaler.tests.wsclient import WebsocketClient as WebsocketCommunicator
+from upscaler.tests.wsclient import first_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,17 +69,9 @@ def test_owner_gets_current_state_on_connect_including_completion(make_upload, m
     result = submission.results.get()
     result_process(result_id=result.id)  # finished before anyone subscribed
 
-    async def scenario():
-        communicator = WebsocketCommunicator(
-            application, f"/ws/submissions/{submission.id}/", headers=headers_for(key)
-        )
-        connected, _ = await communicator.connect()
-        assert connected
-        event = await communicator.receive_json_from(timeout=5)
-        await communicator.disconnect()
-        return event
-
-    event = asyncio.run(scenario())
+    message = first_message(application, f"/ws/submissions/{submission.id}/", headers_for(key))
+    assert message is not None and message["type"] == "websocket.send", message
+    event = json.loads(message["text"])
     assert event["result"] == str(result.id) and event["status"] == "succeeded"
     assert event["final"] is True and event["output_url"].endswith("/output.png")
 

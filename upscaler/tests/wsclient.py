@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import unquote, urlparse
 
@@ -42,3 +43,19 @@ class WebsocketClient(ApplicationCommunicator):
     async def disconnect(self, code: int = 1000, timeout: float = 5) -> None:
         await self.send_input({"type": "websocket.disconnect", "code": code})
         await self.wait(timeout)
+
+
+def first_message(application, path: str, headers) -> dict | None:
+    """Connect, take the first message the server sends once it accepted, disconnect. None when
+    the handshake itself is refused (a close instead of an accept)."""
+
+    async def scenario():
+        ws = WebsocketClient(application, path, headers=headers)
+        connected, _ = await ws.connect()
+        if not connected:
+            return None
+        message = await ws.receive_output(timeout=5)
+        await ws.disconnect()
+        return message
+
+    return asyncio.run(scenario())
