@@ -146,10 +146,7 @@ def submission_submit_url(*, url: str, **kwargs) -> SubmitOutcome:
         output_format=kwargs.get("output_format", "png"), callback_url=kwargs.get("callback_url", ""),
     )
     key = kwargs.get("idempotency_key", "")
-    owner = kwargs.get("owner")
-    existing = selectors.submission_get_by_idempotency_key(
-        owner=owner if owner is not None and owner.is_authenticated else None, key=key
-    )
+    existing = selectors.submission_get_by_idempotency_key(owner=kwargs.get("owner"), key=key)
     if existing is not None:
         return _same_request(existing, key, fingerprint)
     try:
