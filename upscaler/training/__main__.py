@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--run", type=Path, action="append", required=True,
                        help="a run directory; repeat for several models (PSNR, then GAN)")
 
+    degradation_sheet = sub.add_parser("degradations", help="PNG of sample LR patches from a degradation preset")
+    degradation_sheet.add_argument("output", type=Path)
+    degradation_sheet.add_argument("--preset", default="photo")
+    degradation_sheet.add_argument("--scale", type=int, default=4)
+    degradation_sheet.add_argument("--samples", type=int, default=6)
+    degradation_sheet.add_argument("--seed", type=int, default=0)
+
     speed = sub.add_parser("speed", help="seconds per training step for thread counts and layouts")
     speed.add_argument("out_dir", type=Path)
     _add_train_options(speed)
@@ -135,6 +142,15 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"all runs must have one scale, got {sorted(scales)}")
         scale = scales.pop()
         print(make_sheet({"bicubic": bicubic_upscale(scale), **methods}, scale, args.output))
+        return 0
+    if args.command == "degradations":
+        from upscaler.training.degradations import preset
+        from upscaler.training.sheet import make_degradation_sheet
+
+        config = preset(args.preset)
+        if config is None:
+            raise SystemExit(f"preset {args.preset!r} is plain bicubic: nothing random to show")
+        print(make_degradation_sheet(config, args.scale, args.output, samples=args.samples, seed=args.seed))
         return 0
     if args.command == "speed":
         from upscaler.training.speed import speed_table

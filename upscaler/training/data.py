@@ -1,8 +1,9 @@
-"""Training data: HR images from ../shared/datasets/train, random crops, LR by Pillow bicubic.
+"""Training data: HR images from ../shared/datasets/train, random crops, LR by a degradation.
 
-The degradation here is exactly the evaluation's (Pillow bicubic downscaling, which antialiases),
-so the benchmark numbers measure what we trained for. A few training images are held out for
-validation; the benchmark sets are never read by this module.
+By default the degradation is the evaluation's (Pillow bicubic downscaling, which antialiases), so
+the benchmark numbers measure what we trained for; the photo models draw their LR through the
+random real-world chain of `degradations`. A few training images are held out for validation;
+the benchmark sets are never read by this module.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+
+from upscaler.training.degradations import DegradationConfig, bicubic_downscale, degrade, to_uint8, unsharp_mask
 
 IMAGE_SUFFIXES = {".png", ".bmp", ".jpg", ".jpeg"}
 #: Every VAL_EVERY-th image (by sorted path) is held out for validation: ~5% of the 291 images.
@@ -43,13 +46,6 @@ def load_rgb(path: Path) -> np.ndarray:
         return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
 
 
-def bicubic_downscale(hr: np.ndarray, scale: int) -> np.ndarray:
-    """H×W×3 uint8 → (H/s)×(W/s)×3 uint8 with Pillow's antialiased bicubic (H, W multiples of s)."""
-    h, w = hr.shape[:2]
-    img = Image.fromarray(hr).resize((w // scale, h // scale), Image.Resampling.BICUBIC)
-    return np.array(img, dtype=np.uint8)  # a writable copy: torch.from_numpy needs one
-
-
 def crop_to_multiple(hr: np.ndarray, scale: int) -> np.ndarray:
     h, w = hr.shape[:2]
     return hr[: h - h % scale, : w - w % scale]
@@ -64,6 +60,8 @@ def to_tensor(batch: np.ndarray) -> torch.Tensor:
 class PatchSampler:
     """Draws (LR, HR) batches of random crops with the 8 flips/rotations.
 
+    `degradation` None makes LR by Pillow bicubic; a `DegradationConfig` draws each patch's LR
+    through the random real-world chain (and sharpens its HR target when the config says so).
     All randomness comes from `self.rng`, a numpy Generator whose state is checkpointed, so a
     resumed run draws exactly the batches an uninterrupted run would have drawn.
     """
@@ -73,6 +71,7 @@ class PatchSampler:
     lr_patch: int
     batch_size: int
     rng: np.random.Generator
+    degradation: DegradationConfig | None = None
 
     def __post_init__(self) -> None:
         hr_patch = self.lr_patch * self.scale
@@ -97,8 +96,13 @@ class PatchSampler:
             if self.rng.integers(0, 2):
                 patch = patch[:, ::-1]
             patch = np.ascontiguousarray(patch)
+            if self.degradation is None:
+                lrs.append(bicubic_downscale(patch, self.scale))
+            else:
+                lrs.append(degrade(patch, self.scale, self.degradation, self.rng))
+                if self.degradation.usm_target:
+                    patch = to_uint8(unsharp_mask(patch.astype(np.float32) / 255))
             hrs.append(patch)
-            lrs.append(bicubic_downscale(patch, self.scale))
         return to_tensor(np.stack(lrs)), to_tensor(np.stack(hrs))
 
     def get_state(self) -> dict:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from upscaler.engine.archs.srresnet import SRResNet, SRResNetConfig
+import torch
+
 from upscaler.engine.weights import save_weights
 from upscaler.training.checkpoint import load_checkpoint, total_cpu_seconds
-from upscaler.training.train import best_val_psnr, ema_weights, super_resolve
+from upscaler.training.train import best_val_psnr, model_from_state, super_resolve
 
 TRAINING_DATA = ("T91 (Yang et al. 2010) + BSD200 (BSDS300 train split), every 20th image held out "
                  "for validation; LR by Pillow bicubic (antialiased) downscaling")
@@ -21,14 +22,12 @@ DESCRIPTIONS = {
 }
 
 
-def model_from_checkpoint(path: Path) -> tuple[SRResNet, dict]:
+def model_from_checkpoint(path: Path) -> tuple[torch.nn.Module, dict]:
     checkpoint = load_checkpoint(path)
-    model = SRResNet(SRResNetConfig.from_dict(checkpoint["model_config"]))
-    model.load_state_dict(ema_weights(checkpoint), strict=True)
-    return model.eval(), checkpoint
+    return model_from_state(checkpoint), checkpoint
 
 
-def checkpoint_upscale(model: SRResNet):
+def checkpoint_upscale(model: torch.nn.Module):
     """Whole-image inference for evaluation (benchmark images are small enough)."""
     return lambda lr: super_resolve(model, lr, channels_last=True)
 

@@ -1,4 +1,5 @@
-"""Comparison sheet (HR | bicubic | PSNR model | GAN model) on openly licensed photos.
+"""Sheets on openly licensed photos: model comparisons (HR | bicubic | models) and samples of
+the degradation chain.
 
 The photos are the public-domain / CC0 ones bundled in the scikit-image wheel (astronaut: NASA,
 public domain; chelsea and coffee: CC0), so the sheet can be committed and shown; the research
@@ -14,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from upscaler.training import data
+from upscaler.training.degradations import DegradationConfig, degrade
 from upscaler.training.metrics import detail_ratio, psnr_y
 
 #: (photo, crop box in HR pixels (left, top, size)): regions with texture (hair, fur, foam).
@@ -42,6 +44,11 @@ def make_sheet(methods: dict[str, Callable[[np.ndarray], np.ndarray]], scale: in
             psnr, detail = psnr_y(sr, hr, border=scale), detail_ratio(sr, hr, border=scale)
             panels.append((f"{name}  {psnr:.2f} dB  detail {detail:.0%}", sr))
         rows.append(panels)
+    return _save_grid(rows, out)
+
+
+def _save_grid(rows: list[list[tuple[str, np.ndarray]]], out: Path) -> Path:
+    """Panels (label, pixels) in a grid; every panel is shown at the first one's size × ZOOM."""
     size = rows[0][0][1].shape[0] * ZOOM
     sheet = Image.new("RGB", (size * len(rows[0]), (size + LABEL_HEIGHT) * len(rows)), "white")
     draw = ImageDraw.Draw(sheet)
@@ -54,3 +61,16 @@ def make_sheet(methods: dict[str, Callable[[np.ndarray], np.ndarray]], scale: in
     out.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(out)
     return out
+
+
+def make_degradation_sheet(config: DegradationConfig, scale: int, out: Path, *, samples: int = 6,
+                           seed: int = 0) -> Path:
+    """One row per CC0 crop: the HR patch, then `samples` LR patches drawn through `config`
+    (enlarged with nearest neighbour to the HR size), to see what a training run learns from."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for photo, (left, top, size) in CROPS:
+        hr = data.crop_to_multiple(open_photo(photo)[top : top + size, left : left + size], scale)
+        panels = [("HR patch", hr)] + [(f"LR sample {i + 1}", degrade(hr, scale, config, rng)) for i in range(samples)]
+        rows.append(panels)
+    return _save_grid(rows, out)

@@ -16,20 +16,23 @@ from upscaler.training.train import TrainConfig, Trainer, best_val_psnr
 
 log = logging.getLogger(__name__)
 
-#: (n_blocks, n_channels, norm): from ESPCN-sized up to the paper's SRResNet.
-CANDIDATES = ((4, 32, "none"), (8, 48, "none"), (16, 64, "none"), (16, 64, "batch"))
+#: (arch, n_blocks, n_channels, norm): from ESPCN-sized up to the paper's SRResNet.
+CANDIDATES = (("srresnet", 4, 32, "none"), ("srresnet", 8, 48, "none"), ("srresnet", 16, 64, "none"),
+              ("srresnet", 16, 64, "batch"))
 
 
-def candidate_name(n_blocks: int, n_channels: int, norm: str) -> str:
-    return f"b{n_blocks}c{n_channels}{'-bn' if norm == 'batch' else ''}"
+def candidate_name(arch: str, n_blocks: int, n_channels: int, norm: str) -> str:
+    prefix = "" if arch == "srresnet" else f"{arch}-"
+    return f"{prefix}b{n_blocks}c{n_channels}{'-bn' if norm == 'batch' else ''}"
 
 
-def parse_candidate(name: str) -> tuple[int, int, str]:
-    """'b8c48' → (8, 48, 'none'); 'b16c64-bn' → (16, 64, 'batch')."""
-    match = re.fullmatch(r"b(\d+)c(\d+)(-bn)?", name.strip())
+def parse_candidate(name: str) -> tuple[str, int, int, str]:
+    """'b8c48' → ('srresnet', 8, 48, 'none'); 'b16c64-bn' → ('srresnet', 16, 64, 'batch');
+    'span-b6c48' → ('span', 6, 48, 'none')."""
+    match = re.fullmatch(r"(?:([a-z]+)-)?b(\d+)c(\d+)(-bn)?", name.strip())
     if not match:
-        raise ValueError(f"candidate {name!r}: expected e.g. b8c48 or b16c64-bn")
-    return int(match[1]), int(match[2]), "batch" if match[3] else "none"
+        raise ValueError(f"candidate {name!r}: expected e.g. b8c48, b16c64-bn or span-b6c48")
+    return match[1] or "srresnet", int(match[2]), int(match[3]), "batch" if match[4] else "none"
 
 
 def cpu_seconds_per_iteration(config: TrainConfig, run_dir: Path, probe_iterations: int = 8) -> float:
@@ -44,9 +47,9 @@ def cpu_seconds_per_iteration(config: TrainConfig, run_dir: Path, probe_iteratio
 def run_sweep(base: TrainConfig, out_dir: Path, cpu_budget_s: float, candidates=CANDIDATES) -> list[dict]:
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for n_blocks, n_channels, norm in candidates:
-        name = candidate_name(n_blocks, n_channels, norm)
-        config = replace(base, n_blocks=n_blocks, n_channels=n_channels, norm=norm)
+    for arch, n_blocks, n_channels, norm in candidates:
+        name = candidate_name(arch, n_blocks, n_channels, norm)
+        config = replace(base, arch=arch, n_blocks=n_blocks, n_channels=n_channels, norm=norm)
         spi = cpu_seconds_per_iteration(config, out_dir / name)
         iterations = max(50, int(cpu_budget_s / spi))
         config = replace(config, iterations=iterations, val_every=max(25, iterations // 4))
@@ -61,8 +64,8 @@ def run_sweep(base: TrainConfig, out_dir: Path, cpu_budget_s: float, candidates=
 def summarise_sweep(out_dir: Path, candidates=CANDIDATES) -> list[dict]:
     """Rows (and sweep.json, sweep.png) from the candidates' run checkpoints, finished or not."""
     rows, histories = [], {}
-    for n_blocks, n_channels, norm in candidates:
-        name = candidate_name(n_blocks, n_channels, norm)
+    for arch, n_blocks, n_channels, norm in candidates:
+        name = candidate_name(arch, n_blocks, n_channels, norm)
         ckpt_path = out_dir / name / "run" / "checkpoint.pt"
         if not ckpt_path.exists():
             continue
@@ -70,7 +73,7 @@ def summarise_sweep(out_dir: Path, candidates=CANDIDATES) -> list[dict]:
         history = json.loads(checkpoint["history"])
         histories[name] = history
         probe = out_dir / name / "probe.json"
-        rows.append({"name": name, "n_blocks": n_blocks, "n_channels": n_channels, "norm": norm,
+        rows.append({"name": name, "arch": arch, "n_blocks": n_blocks, "n_channels": n_channels, "norm": norm,
                      "cpu_s_per_iter": json.loads(probe.read_text())["cpu_s_per_iter"] if probe.exists() else None,
                      "iterations": checkpoint["iteration"],
                      "planned_iterations": checkpoint["train_config"]["iterations"],

@@ -20,7 +20,9 @@ import torch
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
-from upscaler.engine.archs.srresnet import SRResNet, SRResNetConfig, grow_scale
+from upscaler.engine.archs import ARCHITECTURES
+from upscaler.engine.archs.span import SPANConfig
+from upscaler.engine.archs.srresnet import SRResNetConfig, grow_scale
 from upscaler.training import data
 from upscaler.training.checkpoint import (
     capture_rng,
@@ -30,6 +32,7 @@ from upscaler.training.checkpoint import (
     save_checkpoint,
     total_cpu_seconds,
 )
+from upscaler.training.degradations import FIXED_DEGRADATIONS, fixed_degradation, preset
 from upscaler.training.losses import charbonnier
 from upscaler.training.metrics import detail_ratio, psnr_y
 
@@ -62,10 +65,31 @@ class TrainConfig:
     checkpoint_minutes: float = 5.0
     threads: int = 1  # measured: 2 threads lose badly when anything else uses a core
     channels_last: bool = True
-    init_from: str | None = None  # a checkpoint of a smaller scale to grow from (progressive)
+    init_from: str | None = None  # a checkpoint to grow (smaller scale) or fine-tune (same scale) from
     train_root: str = field(default_factory=lambda: str(data.default_train_root()))
+    #: "srresnet" or "span" (upscaler.engine.archs.ARCHITECTURES); norm applies to srresnet only.
+    arch: str = "srresnet"
+    #: How training LR is made: a preset of upscaler.training.degradations ("bicubic", "photo", ...).
+    degradation: str = "bicubic"
+    #: The fixed degradations held-out PSNR is measured under (comma-separated; their mean is
+    #: the "psnr" that picks checkpoints): "clean" for benchmark models, "jpeg75,real" for photo ones.
+    val_degradations: str = "clean"
 
-    def model_config(self) -> SRResNetConfig:
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {self.arch!r}")
+        preset(self.degradation)  # fails early on an unknown name
+        unknown = set(self.val_degradation_names) - set(FIXED_DEGRADATIONS)
+        if unknown:
+            raise ValueError(f"unknown validation degradations {sorted(unknown)}; expected {FIXED_DEGRADATIONS}")
+
+    @property
+    def val_degradation_names(self) -> tuple[str, ...]:
+        return tuple(n.strip() for n in self.val_degradations.split(",") if n.strip())
+
+    def model_config(self) -> SRResNetConfig | SPANConfig:
+        if self.arch == "span":
+            return SPANConfig(scale=self.scale, n_blocks=self.n_blocks, n_channels=self.n_channels)
         return SRResNetConfig(scale=self.scale, n_blocks=self.n_blocks, n_channels=self.n_channels, norm=self.norm)
 
 
@@ -88,17 +112,32 @@ def ema_weights(checkpoint: dict) -> dict[str, torch.Tensor]:
     return {k[len(prefix) :]: v for k, v in checkpoint["ema"].items() if k.startswith(prefix)}
 
 
-def build_model(config: TrainConfig, source: dict | None = None) -> SRResNet:
-    """A fresh generator, or one grown from `source`, the loaded `config.init_from` checkpoint."""
+def generator_class(arch: str) -> type[torch.nn.Module]:
+    return ARCHITECTURES[arch][0]
+
+
+def model_from_state(state: dict) -> torch.nn.Module:
+    """The EMA generator of a loaded checkpoint, in training form (eval mode)."""
+    arch = state["train_config"].get("arch", "srresnet")  # runs from before SPAN were all SRResNet
+    network_class, config_class = ARCHITECTURES[arch]
+    model = network_class(config_class.from_dict(state["model_config"]))
+    model.load_state_dict(ema_weights(state), strict=True)
+    return model.eval()
+
+
+def build_model(config: TrainConfig, source: dict | None = None) -> torch.nn.Module:
+    """A fresh generator, or one grown or fine-tuned from `source`, the loaded `init_from` checkpoint."""
     torch.manual_seed(config.seed)
-    model = SRResNet(config.model_config())
+    model = generator_class(config.arch)(config.model_config())
     if source is not None:
-        source_config = SRResNetConfig.from_dict(source["model_config"])
-        small = SRResNet(source_config)
-        small.load_state_dict(ema_weights(source), strict=True)
-        model = grow_scale(small, config.scale) if source_config.scale != config.scale else small
-        if model.config != config.model_config():
-            raise ValueError(f"init_from has {source_config}, incompatible with {config.model_config()}")
+        start = model_from_state(source).train()
+        if start.config.scale != config.scale:
+            if config.arch != "srresnet":
+                raise ValueError(f"only SRResNet runs grow across scales, not {config.arch}")
+            start = grow_scale(start, config.scale)
+        if start.config != config.model_config():
+            raise ValueError(f"init_from has {start.config}, incompatible with {config.model_config()}")
+        model = start
     return model
 
 
@@ -112,16 +151,36 @@ def super_resolve(model: torch.nn.Module, lr: np.ndarray, *, channels_last: bool
     return y[0].permute(1, 2, 0).to(torch.uint8).numpy()
 
 
-def validate(model: torch.nn.Module, images: list[np.ndarray], scale: int, *, channels_last: bool) -> dict:
-    """Mean Y-PSNR and detail ratio over held-out training images (never the benchmarks)."""
+ValidationSet = dict[str, list[tuple[np.ndarray, np.ndarray]]]  # degradation -> [(LR, HR)]
+
+
+def validation_set(images: list[np.ndarray], scale: int, degradations: tuple[str, ...]) -> ValidationSet:
+    """Held-out (LR, HR) pairs under each fixed degradation, made once per run."""
+    pairs: ValidationSet = {}
+    for name in degradations:
+        pairs[name] = []
+        for hr in images:
+            hr = data.crop_to_multiple(hr, scale)
+            pairs[name].append((fixed_degradation(name, hr, scale), hr))
+    return pairs
+
+
+def validate(model: torch.nn.Module, pairs: ValidationSet, scale: int, *, channels_last: bool) -> dict:
+    """Y-PSNR per degradation, their mean ("psnr") and the detail ratio over held-out training
+    images (never the benchmarks)."""
     model.eval()
-    scores, details = [], []
-    for hr in images:
-        hr = data.crop_to_multiple(hr, scale)
-        sr = super_resolve(model, data.bicubic_downscale(hr, scale), channels_last=channels_last)
-        scores.append(psnr_y(sr, hr, border=scale))
-        details.append(detail_ratio(sr, hr, border=scale))
-    return {"psnr": float(np.mean(scores)), "detail": float(np.mean(details))}
+    result: dict[str, float] = {}
+    details = []
+    for name, items in pairs.items():
+        scores = []
+        for lr, hr in items:
+            sr = super_resolve(model, lr, channels_last=channels_last)
+            scores.append(psnr_y(sr, hr, border=scale))
+            details.append(detail_ratio(sr, hr, border=scale))
+        result[f"psnr_{name}"] = float(np.mean(scores))
+    result["psnr"] = float(np.mean([result[f"psnr_{name}"] for name in pairs]))
+    result["detail"] = float(np.mean(details))
+    return result
 
 
 class Trainer:
@@ -152,19 +211,22 @@ class Trainer:
         paths = data.list_images(Path(config.train_root))
         train_paths, val_paths = data.split_train_val(paths)
         self.data_fingerprint = data.dataset_fingerprint(paths)
-        self.val_images = [data.load_rgb(p) for p in val_paths]
+        self.val_pairs = validation_set([data.load_rgb(p) for p in val_paths], config.scale,
+                                        config.val_degradation_names)
         self.sampler = data.PatchSampler(
             images=[data.load_rgb(p) for p in train_paths],
             scale=config.scale,
             lr_patch=config.lr_patch,
             batch_size=config.batch_size,
             rng=np.random.default_rng(config.seed),
+            degradation=preset(config.degradation),
         )
         self.n_train, self.n_val = len(train_paths), len(val_paths)
 
         # The checkpoint a new run grows from: its weights, and what they cost.
         source = load_checkpoint(Path(config.init_from)) if checkpoint is None and config.init_from else None
-        self.model = build_model(config, source) if checkpoint is None else SRResNet(config.model_config())
+        self.model = (build_model(config, source) if checkpoint is None
+                      else generator_class(config.arch)(config.model_config()))
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.ema = AveragedModel(self.model, multi_avg_fn=ema_update_fn(config.ema_decay), use_buffers=True)
@@ -301,10 +363,10 @@ class Trainer:
                     bar.set_postfix(loss=f"{np.mean(window):.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
                     window = []
                 if self.iteration % self.config.val_every == 0 or self.iteration == self.config.iterations:
-                    val = validate(self.ema.module, self.val_images, self.config.scale,
+                    val = validate(self.ema.module, self.val_pairs, self.config.scale,
                                    channels_last=self.config.channels_last)
-                    self.history["val"].append({"iter": self.iteration, "psnr": round(val["psnr"], 4),
-                                                "detail": round(val["detail"], 4), "cpu_s": round(self.cpu_seconds, 1)})
+                    self.history["val"].append({"iter": self.iteration, **{k: round(v, 4) for k, v in val.items()},
+                                                "cpu_s": round(self.cpu_seconds, 1)})
                     log.info("iter %d val PSNR %.3f dB, detail %.0f%%",
                              self.iteration, val["psnr"], 100 * val["detail"])
                     cpu_mark = time.process_time()  # validation is not training time

@@ -61,3 +61,49 @@ def test_discriminator_gives_one_logit_and_feature_maps_for_any_size():
     logits, feats = disc(torch.rand(2, 3, 40, 56), return_features=True)
     assert logits.shape == (2, 1)
     assert len(feats) == 8 and feats[-1].shape[2:] == (3, 4)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4, 8])
+def test_span_output_is_scale_times_larger_and_fuses_exactly(scale):
+    from upscaler.engine.archs import SPAN, SPANConfig
+
+    torch.manual_seed(0)
+    model = SPAN(SPANConfig(scale=scale, n_blocks=2, n_channels=8)).eval()
+    x = torch.rand(2, 3, 9, 7)
+    with torch.no_grad():
+        out = model(x)
+        fused = SPAN(SPANConfig(scale=scale, n_blocks=2, n_channels=8))
+        fused.load_state_dict(model.state_dict())
+        fused.fuse().eval()
+        assert fused.is_fused and all(isinstance(m, torch.nn.Conv2d) for m in (fused.head, fused.body[0].conv1))
+        assert out.shape == (2, 3, 9 * scale, 7 * scale)
+        assert torch.allclose(fused(x), out, atol=1e-5)
+    # The served form's state_dict is what a fused-at-construction model loads.
+    SPAN(SPANConfig(scale=scale, n_blocks=2, n_channels=8), fused=True).load_state_dict(fused.state_dict())
+
+
+def test_span_receptive_radius_is_exact():
+    from upscaler.engine.archs import SPAN, SPANConfig
+
+    torch.manual_seed(0)
+    config = SPANConfig(scale=2, n_blocks=2, n_channels=8)
+    # float64: at the rim the effect has passed through eight gated convs and is tiny.
+    model = SPAN(config, fused=True).double().eval()
+    x = torch.rand(1, 3, 31, 31, dtype=torch.float64)
+    y = x.clone()
+    y[..., 15, 15] += 0.5
+    with torch.no_grad():
+        changed = (model(y) - model(x)).abs().amax(dim=1)[0] > 0
+    rows = changed.any(dim=1).nonzero().flatten()
+    r = config.receptive_radius
+    assert rows.min() // 2 == 15 - r and rows.max() // 2 == 15 + r
+
+
+def test_span_starts_near_nearest_neighbour_enlargement():
+    from upscaler.engine.archs import SPAN
+
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        out = SPAN(scale=2, n_blocks=1, n_channels=8).eval()(x)
+    assert (out - F.interpolate(x, scale_factor=2, mode="nearest")).abs().mean() < 0.05

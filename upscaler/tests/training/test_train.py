@@ -1,7 +1,9 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
-from upscaler.training.train import TrainConfig, Trainer
+from upscaler.training.train import TrainConfig, Trainer, validate
 
 
 def tiny_config(root, **overrides) -> TrainConfig:
@@ -111,3 +113,43 @@ def test_a_grown_run_counts_the_cpu_time_of_its_source(tmp_path, synthetic_train
     assert resumed.init_cpu_seconds == source_cost
     ckpt = load_checkpoint(tmp_path / "x4" / "checkpoint.pt")
     assert total_cpu_seconds(ckpt) == pytest.approx(grown.cpu_seconds + source_cost)
+
+
+def test_a_tiny_photo_run_lowers_its_loss_and_resumes_bit_exactly(tmp_path, synthetic_train_root):
+    config = tiny_config(synthetic_train_root, arch="span", n_blocks=1, n_channels=8, degradation="photo",
+                         val_degradations="jpeg75,real", lr_patch=12, iterations=60, val_every=20)
+    learner = Trainer(tmp_path / "learn", config)
+    # Each batch draws new degradations, so its loss is noisy: the held-out score (fixed LR) shows
+    # the learning (measured: 26.3 → 32.8 dB after 80 steps).
+    before = validate(learner.model, learner.val_pairs, 2, channels_last=True)["psnr"]
+    for _ in range(60):
+        learner.step()
+    assert validate(learner.model, learner.val_pairs, 2, channels_last=True)["psnr"] > before + 2
+
+    short = replace(config, iterations=8, val_every=4)
+    straight = Trainer(tmp_path / "straight", short)
+    straight.run(show_progress=False)
+    first = Trainer(tmp_path / "resumed", short)
+    for _ in range(3):
+        first.step()
+    first.save()
+    resumed = Trainer(tmp_path / "resumed", short)
+    resumed.run(show_progress=False)
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    val = straight.history["val"][-1]
+    assert {"psnr_jpeg75", "psnr_real", "psnr", "detail"} <= set(val)
+    assert val["psnr"] == pytest.approx((val["psnr_jpeg75"] + val["psnr_real"]) / 2, abs=1e-3)
+
+
+def test_a_photo_run_fine_tunes_from_a_clean_checkpoint_of_the_same_scale(tmp_path, synthetic_train_root):
+    clean = Trainer(tmp_path / "clean", tiny_config(synthetic_train_root, iterations=3))
+    clean.run(show_progress=False)
+    photo = Trainer(tmp_path / "photo", tiny_config(synthetic_train_root, degradation="photo",
+                                                    init_from=str(tmp_path / "clean" / "checkpoint.pt")))
+    for key, value in clean.ema.module.state_dict().items():
+        assert torch.equal(value, photo.model.state_dict()[key]), key
+    with pytest.raises(ValueError, match="arch"):
+        tiny_config(synthetic_train_root, arch="vgg")
+    with pytest.raises(ValueError, match="validation degradations"):
+        tiny_config(synthetic_train_root, val_degradations="clean,heavy")
