@@ -54,8 +54,10 @@ test-integration: install-dev
 	  UPSCALER_CHANNELS_PREFIX=srsite-test \
 	  $(PY) -m pytest -m integration
 
+# ruff, then the import contracts of pyproject.toml (the layers of README "Architecture").
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # Production-style worker (needs REDIS_URL, DATABASE_URL, DJANGO_SETTINGS_MODULE).
 worker: install

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from upscaler import engine_provider
+from upscaler.integrations import engine_provider
 from upscaler.models import Result, Submission
 from upscaler.services import reviews
 from upscaler.services.benchmarks import benchmark_create

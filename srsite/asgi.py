@@ -12,9 +12,9 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from upscaler.api.authentication import BrowserOriginCheck, WebsocketTokenAuthMiddleware  # noqa: E402
-from upscaler.lifespan import LifespanApp  # noqa: E402
-from upscaler.routing import websocket_urlpatterns  # noqa: E402
+from upscaler.jobs.embedded import LifespanApp  # noqa: E402
+from upscaler.realtime.auth import BrowserOriginCheck, WebsocketTokenAuthMiddleware  # noqa: E402
+from upscaler.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

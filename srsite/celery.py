@@ -10,7 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "srsite.settings.dev")
 
 app = Celery("srsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Tasks live in upscaler/jobs/tasks.py, not in an app-level tasks.py.
+app.autodiscover_tasks(["upscaler.jobs"])
 
 _heartbeat = None
 
@@ -22,11 +23,11 @@ def _worker_process_start(**kwargs) -> None:
     global _heartbeat
     from django.conf import settings
 
-    from upscaler import health
+    from upscaler.jobs.heartbeat import Heartbeat, worker_preload
 
-    health.worker_preload()
+    worker_preload()
     if settings.REDIS_URL:
-        _heartbeat = health.Heartbeat().start()
+        _heartbeat = Heartbeat().start()
 
 
 @worker_process_shutdown.connect

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from upscaler import ops
+from upscaler.ops import views as ops
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,7 +11,7 @@ urlpatterns = [
     path("readyz", ops.readyz, name="readyz"),
     path("metrics", ops.metrics_view, name="metrics"),
     path("api/", include("upscaler.api.urls")),
-    path("account/", include("upscaler.account_urls")),
+    path("account/", include("upscaler.web.account_urls")),
     path("gallery/", include("gallery.urls")),
-    path("", include("upscaler.urls")),
+    path("", include("upscaler.web.urls")),
 ]

@@ -13,7 +13,7 @@ built from the state being committed and sent on commit.
 
 Embedded mode uses Channels' InMemoryChannelLayer, which is asyncio-based and lives on the
 ASGI server's event loop. Job threads must not touch it directly, so the server binds its
-loop at startup (see upscaler/lifespan.py) and sends from other threads are scheduled onto
+loop at startup (see upscaler/jobs/embedded.py) and sends from other threads are scheduled onto
 that loop with `asyncio.run_coroutine_threadsafe`. Without a bound loop (a Celery worker),
 `async_to_sync` is used, which is right for channels-redis.
 """

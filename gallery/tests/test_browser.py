@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from upscaler.tests.browser import chromium, embedded_site, manage, screenshot, watch_errors
+from upscaler.tests.support.browser import chromium, embedded_site, manage, screenshot, watch_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 

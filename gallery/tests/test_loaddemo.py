@@ -17,7 +17,8 @@ def test_the_photos_ship_in_the_scikit_image_wheel():
 
 
 def test_loaddemo_publishes_each_photo_once(settings):
-    settings.UPSCALER_JOB_RUNNER = "thread"  # the command runs its jobs inline whatever the site uses
+    settings.UPSCALER_JOB_BACKEND = "upscaler.jobs.backends.thread.ThreadBackend"
+    # the command runs its jobs inline whatever the site uses
     call_command("loaddemo", "--model", "bicubic")
     items = list(gallery_items())
     assert len(items) == len(PHOTOS)

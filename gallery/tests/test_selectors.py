@@ -4,7 +4,7 @@ import pytest
 
 from gallery.selectors import gallery_items
 from upscaler.models import Result, Submission
-from upscaler.tests.factories import create_submission
+from upscaler.tests.support.factories import create_submission
 
 pytestmark = pytest.mark.django_db
 

@@ -71,7 +71,7 @@ def test_public_gallery_puts_featured_first(client):
 
 def test_gallery_pages_hold_twelve_items_featured_first(client):
     from gallery.views import PAGE_SIZE
-    from upscaler.tests.factories import create_submission
+    from upscaler.tests.support.factories import create_submission
 
     staff = get_user_model().objects.create_user("rita", password="pw-rita-123", is_staff=True)
     items = [create_submission(review_state="approved") for _ in range(PAGE_SIZE + 1)]
@@ -86,7 +86,7 @@ def test_gallery_pages_hold_twelve_items_featured_first(client):
 
 
 def test_gallery_detail_shows_the_comparison_and_facts(client):
-    from upscaler.tests.factories import create_submission
+    from upscaler.tests.support.factories import create_submission
 
     submission = create_submission(review_state="approved", width=10, height=6, scale=4)
     Submission.objects.filter(pk=submission.pk).update(title="Test photo", credit="Someone", licence="CC0")

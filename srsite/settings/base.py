@@ -37,7 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: counts every response (even security redirects) and binds the log context.
-    "upscaler.middleware.RequestObservabilityMiddleware",
+    "upscaler.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "upscaler.security.ContentSecurityPolicyMiddleware",
+    "upscaler.web.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "srsite.urls"
@@ -111,12 +111,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # S3-compatible object storage (AWS, MinIO, ...) for uploads and results when a bucket is named.
-# Files are then served by redirecting to short-lived presigned URLs (upscaler/files.py).
+# Files are then served by redirecting to short-lived presigned URLs (upscaler/integrations/file_responses.py).
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     _addressing_style = env.str("AWS_S3_ADDRESSING_STYLE", default="")  # "path" for MinIO
     STORAGES["default"] = {
-        "BACKEND": "upscaler.storage.PresignedS3Storage",
+        "BACKEND": "upscaler.integrations.storage.PresignedS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
@@ -136,7 +136,7 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 
-# --- Security headers (upscaler/security.py) -------------------------------------------------
+# --- Security headers (upscaler/web/security.py) -------------------------------------------------
 # Django's defaults hold everywhere: X-Content-Type-Options: nosniff, Referrer-Policy:
 # same-origin, X-Frame-Options: DENY. Pages also get a Content-Security-Policy; images may come
 # from these origins too (the object store, when files are served through presigned URLs).
@@ -162,7 +162,7 @@ if REDIS_URL:
         }
     }
 else:
-    # Only works inside one process: see upscaler/notifications.py and upscaler/jobs.py.
+    # Only works inside one process: see upscaler/notifications.py and upscaler/jobs/dispatch.py.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
@@ -211,9 +211,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 
 # --- Upscaler -------------------------------------------------------------------------------
-# "thread": jobs run in the web process (embedded mode); "celery": jobs go to the
-# `inference` queue; "inline": run right after commit in the committing thread (tests only).
-UPSCALER_JOB_RUNNER = env.str("UPSCALER_JOB_RUNNER", default="thread")
+
+
+def job_backend(default: str) -> str:
+    """UPSCALER_JOB_BACKEND: the dotted path of a JobBackend (upscaler/jobs/backends/), or one of
+    its aliases "thread" (jobs run in the web process: embedded mode), "celery" (jobs go to the
+    broker's queues) and "inline" (right after commit, in the committing thread: tests). Each
+    environment's settings module calls this once with its own default."""
+    from upscaler.jobs.backends import ALIASES  # a plain dict: importing it loads no Django model
+
+    value = env.str("UPSCALER_JOB_BACKEND", default="") or env.str("UPSCALER_JOB_RUNNER", default="") or default
+    return ALIASES.get(value, value)
+
+
+# UPSCALER_JOB_BACKEND is set by dev.py, test.py and production.py, each with its default.
 UPSCALER_THREAD_WORKERS = env.int("UPSCALER_THREAD_WORKERS", default=1)
 # A claimed job's lease; a `running` row whose lease expired is considered crashed.
 UPSCALER_JOB_LEASE_SECONDS = env.int(
@@ -241,7 +252,7 @@ UPSCALER_THREADS = int(_threads) if _threads else None  # None: let the engine d
 UPSCALER_WORKER_PRELOAD = env.list("UPSCALER_WORKER_PRELOAD", default=[])
 UPSCALER_WORKER_HEARTBEAT_SECONDS = env.float("UPSCALER_WORKER_HEARTBEAT_SECONDS", default=10.0)
 
-# --- Retention, health and metrics (upscaler/services/retention.py, upscaler/ops.py) --------
+# --- Retention, health and metrics (upscaler/services/retention.py, upscaler/ops/views.py) --------
 # Submissions with no activity for this many days are deleted (files and rows) by the beat
 # task and `manage.py purge_old`; gallery items (approved/featured) are kept. 0 keeps everything.
 UPSCALER_RETENTION_DAYS = env.int("UPSCALER_RETENTION_DAYS", default=30)

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from srsite.logs import logging_config
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, SECRET_KEY, STORAGES, env
+from .base import DATABASES, REDIS_URL, SECRET_KEY, STORAGES, env, job_backend
 
 DEBUG = False
 if not SECRET_KEY:
@@ -16,7 +16,7 @@ if not REDIS_URL:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production")
 
-UPSCALER_JOB_RUNNER = env.str("UPSCALER_JOB_RUNNER", default="celery")
+UPSCALER_JOB_BACKEND = job_backend("celery")
 
 # Uploads and results: the local filesystem (DJANGO_MEDIA_ROOT), or S3 when AWS_* is set (base.py).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "srsite.staticfiles.StaticFilesStorage"}}

@@ -4,14 +4,14 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, job_backend
 
 DEBUG = False
 SECRET_KEY = "test-secret-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Each test run writes media into its own throw-away folder.
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=tempfile.mkdtemp(prefix="srsite-media-")))
-UPSCALER_JOB_RUNNER = env.str("UPSCALER_JOB_RUNNER", default="inline")
+UPSCALER_JOB_BACKEND = job_backend("inline")
 UPSCALER_PROGRESS_INTERVAL = 0.0
 # Tests must not depend on which trained weights the repository ships (bicubic is then the only
 # model and the default); tests of the shipped models point the engine at them explicitly.

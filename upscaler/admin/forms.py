@@ -2,8 +2,8 @@
 
 from django import forms
 
-from upscaler import engine_provider
-from upscaler.forms import SCALES
+from upscaler.engine.config import SUPPORTED_SCALES
+from upscaler.integrations import engine_provider
 from upscaler.services.reviews import REASON_MAX_LENGTH
 
 
@@ -26,7 +26,7 @@ class RerunForm(forms.Form):
         self.fields["model"].choices = [
             (m.name, f"{m.name} (×{', ×'.join(map(str, m.scales))})") for m in models
         ]
-        scales = sorted(set(SCALES).union(*(m.scales for m in models)))
+        scales = sorted(set(SUPPORTED_SCALES).union(*(m.scales for m in models)))
         self.fields["scale"].choices = [(s, f"×{s}") for s in scales]
 
 

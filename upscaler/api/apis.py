@@ -21,7 +21,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from upscaler import engine_provider, selectors
+from upscaler import selectors
 from upscaler.api.errors import error_body
 from upscaler.api.serializers import (
     CONTENT_TYPES,
@@ -29,11 +29,12 @@ from upscaler.api.serializers import (
     SubmissionPageSerializer,
 )
 from upscaler.api.throttles import AnonThrottle, SubmitThrottle, UserThrottle
-from upscaler.files import stored_file_response
+from upscaler.engine.config import SUPPORTED_SCALES
+from upscaler.integrations import engine_provider
+from upscaler.integrations.file_responses import stored_file_response
 from upscaler.models import Result
 from upscaler.services import lifecycle
 
-SCALES = (2, 3, 4, 8)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255
 
@@ -74,7 +75,7 @@ class Pagination(PageNumberPagination):
 
 
 class JobOptionsSerializer(serializers.Serializer):
-    scale = serializers.ChoiceField(choices=SCALES, default=4)
+    scale = serializers.ChoiceField(choices=SUPPORTED_SCALES, default=4)
     model = serializers.CharField(
         required=False, max_length=64, help_text="default: the server's default model for the scale"
     )
@@ -328,7 +329,7 @@ class ModelListApi(APIView):
 
     @extend_schema(operation_id="models_list", responses={200: OutputSerializer(many=True), **COMMON_ERRORS})
     def get(self, request):
-        defaults = {scale: engine_provider.default_model_name(scale) for scale in SCALES}
+        defaults = {scale: engine_provider.default_model_name(scale) for scale in SUPPORTED_SCALES}
         models = [
             {
                 "name": m.name,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 _EXPORTS = {
     "EngineConfig": "upscaler.engine.config",
+    "SUPPORTED_SCALES": "upscaler.engine.config",
     "EngineError": "upscaler.engine.errors",
     "UnsupportedImageError": "upscaler.engine.errors",
     "ImageTooLargeError": "upscaler.engine.errors",

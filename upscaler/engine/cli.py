@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from upscaler.engine.config import EngineConfig
+from upscaler.engine.config import SUPPORTED_SCALES, EngineConfig
 from upscaler.engine.errors import EngineError
 from upscaler.engine.imageio import read_image, write_image
 from upscaler.engine.registry import default_model_name, list_models
@@ -25,7 +25,7 @@ EXTENSIONS = {"PNG": "png", "WEBP": "webp", "JPEG": "jpg"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="*", metavar="INPUT", help="image files to upscale")
-    parser.add_argument("--scale", type=int, default=4, choices=(2, 3, 4, 8))
+    parser.add_argument("--scale", type=int, default=4, choices=SUPPORTED_SCALES)
     parser.add_argument("--model", help="model name (default: our trained model for the scale, else bicubic)")
     parser.add_argument("--tile", type=int, metavar="SIZE", help="tile size in input pixels; 0 = whole image")
     parser.add_argument("--output", "-o", type=Path, default=Path("."), metavar="DIR")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: The scales every part of the service offers (each model lists the ones it has).
+SUPPORTED_SCALES = (2, 3, 4, 8)
+
 #: Where the built-in weight files are shipped (inside the package).
 PACKAGE_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 

@@ -21,14 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from upscaler.engine.config import EngineConfig
+from upscaler.engine.config import SUPPORTED_SCALES, EngineConfig
 from upscaler.engine.errors import UnknownModelError, WeightsError
 from upscaler.engine.weights import NAME_PATTERN, file_sha256, load_third_party, read_metadata
 
 logger = logging.getLogger(__name__)
 
 BICUBIC = "bicubic"
-BICUBIC_SCALES = (2, 3, 4, 8)
+BICUBIC_SCALES = SUPPORTED_SCALES
 SIDECAR_SUFFIX = ".model.json"
 
 

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from upscaler import engine_provider
+from upscaler.integrations import engine_provider
 from upscaler.models import Result, Submission
 from upscaler.services.submissions import submission_create, upload_decode
 
@@ -87,7 +87,7 @@ def benchmark_metrics_compute(*, result: Result, image: Image.Image) -> dict[str
     Runs in the job (worker side): the metrics module imports torch, which web processes never
     load. The bicubic enlargement is made exactly like the bicubic reference the page shows.
     """
-    from upscaler.training.metrics import psnr_y, ssim_y  # torch: job side only
+    from upscaler.engine.metrics import psnr_y, ssim_y  # scikit-image: job side only
 
     submission = result.submission
     with submission.ground_truth.open("rb") as fh, Image.open(fh) as gt:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from upscaler import engine, engine_provider
+from upscaler import engine
+from upscaler.integrations import engine_provider
 from upscaler.models import Result, format_extension
 from upscaler.services.derived_files import derived_file_ensure
 

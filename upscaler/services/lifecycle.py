@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from upscaler import engine_provider, selectors, url_fetch
+from upscaler import selectors
+from upscaler.integrations import engine_provider, url_fetch
 from upscaler.models import Result, Submission
 from upscaler.services import reviews
 from upscaler.services.quotas import quota_check, quota_lock

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from upscaler import jobs
+from upscaler.jobs.dispatch import enqueue_on_commit
 from upscaler.models import Result
 from upscaler.services import results
 
@@ -46,7 +45,7 @@ def results_reap_stale() -> ReapReport:
                 )
                 report.failed.append(result.id)
             else:
-                transaction.on_commit(partial(jobs.result_dispatch, result.id))
+                enqueue_on_commit("upscaler.result_process", result_id=str(result.id))
                 report.redispatched.append(result.id)
     report.requeued = results_requeue_lost(now=now)
     if report.redispatched or report.failed or report.requeued:
@@ -71,6 +70,6 @@ def results_requeue_lost(*, now) -> list:
         for result in waiting:
             result.redispatched_at = now
             result.save(update_fields=["redispatched_at"])
-            transaction.on_commit(partial(jobs.result_dispatch, result.id))
+            enqueue_on_commit("upscaler.result_process", result_id=str(result.id))
             requeued.append(result.id)
     return requeued

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
-from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -21,7 +20,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from srsite.logs import log_context, log_context_bind
-from upscaler import engine, engine_provider, jobs, metrics, notifications, selectors
+from upscaler import engine, notifications, selectors
+from upscaler.integrations import engine_provider
+from upscaler.integrations.job_metrics import job_observe
+from upscaler.jobs.dispatch import enqueue_on_commit
 from upscaler.models import Result, Submission, output_upload_to
 
 logger = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def _notify(result: Result) -> None:
     )
     notifications.result_notify(result, final=final)
     if final and result.submission.callback_url:
-        transaction.on_commit(partial(jobs.webhook_dispatch, result.submission_id))
+        enqueue_on_commit("upscaler.webhook_deliver", submission_id=str(result.submission_id))
 
 
 def result_model_validate(*, model_name: str, scale: int):
@@ -116,7 +118,7 @@ def result_create(
             output_format=output_format,
             queued_at=queued_at or timezone.now(),
         )
-        transaction.on_commit(partial(jobs.result_dispatch, result.id))
+        enqueue_on_commit("upscaler.result_process", result_id=str(result.id))
     return result
 
 
@@ -238,7 +240,7 @@ def _result_process(*, result_id, resume_attempt: int | None) -> ProcessReport:
         return ProcessReport(ClaimOutcome.CLAIMED, _current_status(result.id))
     logger.info("result succeeded: %s x%d, %dx%d in %d ms", result.model_name, result.scale,
                 image.width, image.height, inference_ms)
-    metrics.job_observe(model_name=result.model_name, seconds=inference_ms / 1000,
+    job_observe(model_name=result.model_name, seconds=inference_ms / 1000,
                         output_pixels=image.width * image.height)
     return ProcessReport(ClaimOutcome.CLAIMED, Status.SUCCEEDED)
 
@@ -274,7 +276,7 @@ def results_resume_embedded() -> int:
             )
         )
         for result_id in ids:
-            transaction.on_commit(lambda rid=result_id: jobs.result_dispatch(rid))
+            enqueue_on_commit("upscaler.result_process", result_id=str(result_id))
     return len(ids)
 
 

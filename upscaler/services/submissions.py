@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from upscaler import engine, engine_provider
+from upscaler import engine
+from upscaler.integrations import engine_provider
 from upscaler.models import Submission
 from upscaler.services.quotas import quota_check, quota_lock
 from upscaler.services.results import result_create, result_model_validate, result_output_size_validate

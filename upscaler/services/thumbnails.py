@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from upscaler import engine_provider
+from upscaler.integrations import engine_provider
 from upscaler.models import Result, Submission
 
 # The longest side of a thumbnail, in pixels (the admin list shows them at half this).

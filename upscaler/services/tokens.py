@@ -1,4 +1,5 @@
-"""API tokens: create (the key is returned once, only its hash is stored), revoke, mark as used."""
+"""API tokens: create (the key is returned once, only its hash is stored), revoke, authenticate
+(for the API and websockets alike) and mark as used."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from upscaler import selectors
 from upscaler.models import ApiToken
 
 KEY_PREFIX = "srs_"
@@ -51,3 +53,13 @@ def api_token_touch(*, token: ApiToken) -> None:
     if token.last_used is None or now - token.last_used > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
         token.last_used = now
+
+
+def api_token_authenticate(*, key: str) -> ApiToken | None:
+    """The token with key `key` if it exists and its user is active (marked as used), else None.
+    The token's user is `token.user`."""
+    token = selectors.api_token_get_by_key(key=key)
+    if token is None or not token.user.is_active:
+        return None
+    api_token_touch(token=token)
+    return token

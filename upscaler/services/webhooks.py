@@ -10,8 +10,8 @@ when it is set). Headers:
 
 The secret is per user, derived from SECRET_KEY (shown on the API tokens page), so it needs no
 storage; receivers should reject timestamps older than a few minutes. Delivery goes through
-url_fetch (public addresses only, no redirects); retries with exponential backoff are the job
-runner's (jobs.webhook_dispatch, tasks.webhook_deliver_task).
+url_fetch (public addresses only, no redirects); retries follow `webhook_retry_in`, whichever job
+backend runs them (jobs/registry.py in this process, jobs/tasks.py on Celery workers).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import time
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-from upscaler import selectors, url_fetch
+from upscaler import selectors
+from upscaler.integrations import url_fetch
 from upscaler.models import Submission
 
 logger = logging.getLogger(__name__)
@@ -94,3 +95,11 @@ def webhook_deliver(*, submission_id, attempt: int) -> bool:
 def webhook_backoff(*, attempt: int) -> float:
     """Seconds to wait after failed attempt `attempt` (1-based): base, 2*base, 4*base..."""
     return settings.UPSCALER_WEBHOOK_BACKOFF_SECONDS * 2 ** (attempt - 1)
+
+
+def webhook_retry_in(*, attempt: int) -> float | None:
+    """After failed attempt `attempt`: seconds until the next one, or None when all
+    UPSCALER_WEBHOOK_MAX_ATTEMPTS are spent. The one retry policy of webhooks."""
+    if attempt >= settings.UPSCALER_WEBHOOK_MAX_ATTEMPTS:
+        return None
+    return webhook_backoff(attempt=attempt)

@@ -11,7 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from upscaler import engine_provider, notifications
+from upscaler import notifications
+from upscaler.integrations import engine_provider
 
 
 def make_image_bytes(width: int = 8, height: int = 6, fmt: str = "PNG", mode: str = "RGB") -> bytes:
@@ -61,6 +62,15 @@ def _django_side_isolation(request):
     yield
     engine_provider.reset()
     notifications.bind_event_loop(None)
+
+
+@pytest.fixture
+def recorded_jobs(settings):
+    """Jobs are recorded, not run: `.sent` (task name, kwargs), `.result_ids`, `.webhook_ids`."""
+    from upscaler.tests.support.jobs import PATH, RecordingBackend
+
+    settings.UPSCALER_JOB_BACKEND = PATH
+    return RecordingBackend.reset()
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from srsite.asgi import application
-from upscaler.consumers import CLOSE_FORBIDDEN
 from upscaler.models import Result, Submission
+from upscaler.realtime.consumers import CLOSE_FORBIDDEN
 from upscaler.services.tokens import api_token_create
 from upscaler.tests.conftest import make_image_bytes
-from upscaler.tests.wsclient import first_message
+from upscaler.tests.support.wsclient import first_message
 
 pytestmark = pytest.mark.django_db(transaction=True)  # jobs run on commit (inline runner)
 

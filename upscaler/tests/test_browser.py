@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from upscaler.tests.browser import chromium, embedded_site, photo_bytes, screenshot, watch_errors
+from upscaler.tests.support.browser import chromium, embedded_site, photo_bytes, screenshot, watch_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 

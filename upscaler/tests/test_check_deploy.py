@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from upscaler.tests.servers import PYTHON, ROOT
+from upscaler.tests.support.servers import PYTHON, ROOT
 
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "srsite.settings.production",

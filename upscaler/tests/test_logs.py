@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from srsite.logs import ContextFilter, JsonFormatter, log_context, log_context_get, logging_config
-from upscaler.tests.factories import create_submission
+from upscaler.tests.support.factories import create_submission
 
 
 def _logger(formatter: logging.Formatter) -> tuple[logging.Logger, io.StringIO]:
@@ -91,14 +91,14 @@ def test_every_job_line_carries_the_submission_and_result_ids(records):
 
 @pytest.mark.django_db
 def test_views_bind_the_ids_of_their_url(client, user, records, monkeypatch):
-    from upscaler import views
+    from upscaler.web import views
 
     submission = create_submission(owner=user)
     result = submission.results.get()
     original = views.stored_file_response
 
     def logged(*args, **kwargs):
-        logging.getLogger("upscaler.views").info("serving a file")
+        logging.getLogger("upscaler.web.views").info("serving a file")
         return original(*args, **kwargs)
 
     monkeypatch.setattr(views, "stored_file_response", logged)
@@ -106,7 +106,7 @@ def test_views_bind_the_ids_of_their_url(client, user, records, monkeypatch):
     response = client.get(f"/r/{result.id}/output.png")
     assert response.status_code == 200
     b"".join(response.streaming_content)  # a server consumes and closes the response
-    served = next(r for r in records.records if r.name == "upscaler.views")
+    served = next(r for r in records.records if r.name == "upscaler.web.views")
     assert served.result_id == str(result.id)
     assert log_context_get() == {}  # cleared when the response was closed
 

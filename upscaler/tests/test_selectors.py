@@ -4,7 +4,7 @@ import pytest
 
 from upscaler import selectors
 from upscaler.models import Result
-from upscaler.tests.factories import create_submission
+from upscaler.tests.support.factories import create_submission
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,15 +44,13 @@ def test_upload_options_list_each_model_with_its_scales_and_speed():
     assert options["bicubic"]["ms_per_megapixel"] == 60.0
 
 
-def test_status_has_the_events_plus_queue_positions(monkeypatch):
-    from upscaler import jobs
+def test_status_has_the_events_plus_queue_positions(monkeypatch, recorded_jobs):
 
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
     first = create_submission(run=False)
     second = create_submission(run=False)
-    status = selectors.submission_status(submission=second)
+    status = selectors.submission_status_payload(submission=second)
     assert status["final"] is False
     [event] = status["results"]
     assert event["status"] == "queued" and event["queue_position"] == 2 and event["metrics"] is None
     assert set(event) >= {"result", "progress", "tiles_done", "tiles_total", "output_url", "final"}
-    assert selectors.submission_status(submission=first)["results"][0]["queue_position"] == 1
+    assert selectors.submission_status_payload(submission=first)["results"][0]["queue_position"] == 1

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from upscaler.engine.metrics import psnr_y, ssim_y
 from upscaler.training import data
-from upscaler.training.metrics import psnr_y, ssim_y
 
 BENCHMARK_SETS = ("Set5", "Set14", "BSD100")
 

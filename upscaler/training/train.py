@@ -23,6 +23,7 @@ from tqdm import tqdm
 from upscaler.engine.archs import ARCHITECTURES
 from upscaler.engine.archs.span import SPANConfig
 from upscaler.engine.archs.srresnet import SRResNetConfig, grow_scale
+from upscaler.engine.metrics import detail_ratio, psnr_y
 from upscaler.training import data
 from upscaler.training.checkpoint import (
     capture_rng,
@@ -34,7 +35,6 @@ from upscaler.training.checkpoint import (
 )
 from upscaler.training.degradations import FIXED_DEGRADATIONS, fixed_degradation, preset
 from upscaler.training.losses import charbonnier
-from upscaler.training.metrics import detail_ratio, psnr_y
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, model=None, **options):
         # Inline: the jobs finish in this process, whatever runner the site uses.
-        with override_settings(UPSCALER_JOB_RUNNER="inline"):
+        with override_settings(UPSCALER_JOB_BACKEND="upscaler.jobs.backends.inline.InlineBackend"):
             loaded = demo_load(model_name=model)
         for submission, created in loaded:
             result = submission.results.order_by("-queued_at").first()

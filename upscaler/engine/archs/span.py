@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-SUPPORTED_SCALES = (2, 3, 4, 8)
+from upscaler.engine.config import SUPPORTED_SCALES
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from typing import Literal
 import torch
 from torch import nn
 
+from upscaler.engine.config import SUPPORTED_SCALES
+
 Norm = Literal["batch", "none"]
-SUPPORTED_SCALES = (2, 3, 4, 8)
 
 
 @dataclass(frozen=True)

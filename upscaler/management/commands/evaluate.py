@@ -19,8 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, default=None)
 
     def handle(self, *args, **options):
-        from upscaler import engine_provider
         from upscaler.engine import EngineError
+        from upscaler.integrations import engine_provider
         from upscaler.training.evaluate import evaluate_command
 
         try:

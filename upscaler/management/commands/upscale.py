@@ -14,8 +14,8 @@ class Command(BaseCommand):
         add_arguments(parser)
 
     def handle(self, *args, **options):
-        from upscaler import engine_provider
         from upscaler.engine.cli import run
+        from upscaler.integrations import engine_provider
 
         # Progress bars write "\r" updates: no forced newline, no colouring on stderr.
         self.stderr.ending = ""

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 
 from upscaler.models import Submission
 from upscaler.tests.admin.conftest import CHANGELIST, post_action
-from upscaler.tests.factories import create_submission
+from upscaler.tests.support.factories import create_submission
 
 pytestmark = pytest.mark.django_db
 

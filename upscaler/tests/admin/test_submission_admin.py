@@ -8,11 +8,11 @@ from django.contrib.messages import get_messages
 from PIL import Image
 
 from gallery.selectors import gallery_items
-from upscaler import jobs
+from upscaler.jobs import dispatch
 from upscaler.models import Result, Submission
 from upscaler.tests.admin.conftest import CHANGELIST, post_action
 from upscaler.tests.conftest import stored_files
-from upscaler.tests.factories import create_submission
+from upscaler.tests.support.factories import create_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,8 @@ def test_rerun_action_lists_models_then_queues_and_runs_new_results(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = post_action(reviewer_client, "rerun", [a, b], apply="1", model="bicubic", scale="3")
     assert response.status_code == 302
-    dispatches = [c for c in callbacks if getattr(c, "func", None) is jobs.result_dispatch]
+    dispatches = [c for c in callbacks if getattr(c, "func", None) is dispatch.enqueue
+                  and c.args == ("upscaler.result_process",)]
     assert len(dispatches) == 2  # one per new result
     for submission in (a, b):
         new = submission.results.get(scale=3)

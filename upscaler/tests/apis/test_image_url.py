@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from upscaler import url_fetch
+from upscaler.integrations import url_fetch
 from upscaler.models import Submission
 from upscaler.tests.apis.conftest import Route
 from upscaler.tests.apis.test_submissions import URL, assert_error, nothing_stored

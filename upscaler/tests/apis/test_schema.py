@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from upscaler import url_fetch
+from upscaler.integrations import url_fetch
 from upscaler.services.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db

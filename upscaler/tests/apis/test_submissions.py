@@ -251,7 +251,7 @@ def test_same_image_model_and_scale_returns_the_stored_result(api, media_root, m
     assert first.status_code == 202
     files_before = stored_files(media_root)
 
-    from upscaler import engine_provider
+    from upscaler.integrations import engine_provider
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a duplicate must not be recomputed")
@@ -289,18 +289,10 @@ def test_detail_and_list_show_only_own_submissions(api, bob_api):
     assert_error(api.get(URL, {"page": 99}), 404, "not_found")
 
 
-def test_queue_position_of_queued_results(api, settings):
-    settings.UPSCALER_JOB_RUNNER = "thread"  # not run inline; the pool is never started below
-    from upscaler import jobs
-
-    dispatched = []
-    original = jobs.result_dispatch
-    jobs.result_dispatch = dispatched.append
-    try:
-        first = upload(api, scale=2).json()
-        second = upload(api, make_image_bytes(4, 4), scale=2).json()
-    finally:
-        jobs.result_dispatch = original
+def test_queue_position_of_queued_results(api, recorded_jobs):
+    dispatched = recorded_jobs.result_ids  # recorded, not run: both stay queued
+    first = upload(api, scale=2).json()
+    second = upload(api, make_image_bytes(4, 4), scale=2).json()
     assert len(dispatched) == 2
     assert first["status"] == "queued" and first["queue_position"] == 1
     assert second["results"][0]["queue_position"] == 2 and second["results"][0]["output"] is None
@@ -311,15 +303,13 @@ def test_queue_position_of_queued_results(api, settings):
 # --- cancel, re-run, delete -----------------------------------------------------------------
 
 
-def _queued_submission(api, monkeypatch, **fields) -> dict:
-    from upscaler import jobs
-
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
+def _queued_submission(api, **fields) -> dict:
+    """A submission whose jobs stay queued (use with the recorded_jobs fixture)."""
     return upload(api, **fields).json()
 
 
-def test_cancel(api, monkeypatch):
-    body = _queued_submission(api, monkeypatch, scale=2)
+def test_cancel(api, recorded_jobs):
+    body = _queued_submission(api, scale=2)
     response = api.post(f"{URL}{body['id']}/cancel/")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert Result.objects.get().status == "cancelled"

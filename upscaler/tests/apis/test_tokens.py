@@ -12,7 +12,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from upscaler.models import ApiToken
-from upscaler.tests.wsclient import first_message
+from upscaler.tests.support.wsclient import first_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

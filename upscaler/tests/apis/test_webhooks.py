@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from upscaler import jobs, tasks
+from upscaler.jobs import registry, tasks
 from upscaler.models import Submission
 from upscaler.services import webhooks
 from upscaler.tests.apis.conftest import Route
@@ -25,7 +25,7 @@ def fast_retries(settings, monkeypatch):
     settings.UPSCALER_WEBHOOK_MAX_ATTEMPTS = 4
     sleeps = []
     real_sleep = time.sleep
-    monkeypatch.setattr(jobs.time, "sleep", lambda s: (sleeps.append(s), real_sleep(s)))
+    monkeypatch.setattr(registry.time, "sleep", lambda s: (sleeps.append(s), real_sleep(s)))
     return sleeps
 
 
@@ -67,10 +67,9 @@ def test_gives_up_after_max_attempts(api, local_server, allow_loopback, fast_ret
     assert len(local_server.hits) == 4 and fast_retries == [0.01, 0.02, 0.04]
 
 
-def test_celery_task_retries_with_backoff(api, local_server, allow_loopback, settings, monkeypatch):
+def test_celery_task_retries_with_backoff(api, local_server, allow_loopback, settings, monkeypatch, recorded_jobs):
     settings.UPSCALER_WEBHOOK_BACKOFF_SECONDS = 3
     local_server.routes["/hook"] = Route(status=200, first_statuses=[500, 500])
-    monkeypatch.setattr(jobs, "webhook_dispatch", lambda submission_id: None)
     sid = upload(api, scale=2, callback_url=local_server.url("/hook")).json()["id"]
     countdowns = []
     real_retry = tasks.webhook_deliver_task.retry
@@ -91,10 +90,11 @@ def test_private_callback_url_is_refused_at_submission(api, local_server, media_
     assert nothing_stored(media_root) and local_server.hits == []
 
 
-def test_delivery_rechecks_the_address(api, local_server, allow_loopback, settings, fast_retries, monkeypatch):
+def test_delivery_rechecks_the_address(
+    api, local_server, allow_loopback, settings, fast_retries, monkeypatch, recorded_jobs
+):
     """Accepted while allowed; when the address is no longer allowed, nothing is sent."""
     local_server.routes["/hook"] = Route(status=200)
-    monkeypatch.setattr(jobs, "webhook_dispatch", lambda submission_id: None)
     sid = upload(api, scale=2, callback_url=local_server.url("/hook")).json()["id"]
     settings.UPSCALER_URL_FETCH_ALLOWLIST = []
     assert webhooks.webhook_deliver(submission_id=sid, attempt=1) is False
@@ -107,15 +107,13 @@ def test_webhook_does_not_follow_redirects(api, local_server, allow_loopback, fa
     assert {h.path for h in local_server.hits} == {"/hook"}
 
 
-def test_no_webhook_without_callback(api, local_server, monkeypatch):
-    calls = []
-    monkeypatch.setattr(jobs, "webhook_dispatch", calls.append)
+def test_no_webhook_without_callback(api, local_server, monkeypatch, recorded_jobs):
+    calls = recorded_jobs.webhook_ids
     upload(api, scale=2)
     assert calls == [] and Submission.objects.count() == 1
 
 
-def test_webhook_for_a_deleted_submission_is_dropped(api, local_server, allow_loopback, monkeypatch):
-    monkeypatch.setattr(jobs, "webhook_dispatch", lambda submission_id: None)
+def test_webhook_for_a_deleted_submission_is_dropped(api, local_server, allow_loopback, monkeypatch, recorded_jobs):
     local_server.routes["/hook"] = Route(status=200)
     sid = upload(api, scale=2, callback_url=local_server.url("/hook")).json()["id"]
     assert api.delete(f"{URL}{sid}/").status_code == 204

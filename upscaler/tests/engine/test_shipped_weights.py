@@ -12,8 +12,8 @@ from PIL import Image
 
 from upscaler.engine import EngineConfig, list_models, load_upscaler, read_image
 from upscaler.engine.config import PACKAGE_WEIGHTS_DIR
+from upscaler.engine.metrics import psnr_y
 from upscaler.engine.weights import load_weights
-from upscaler.training.metrics import psnr_y
 
 SHIPPED = sorted(PACKAGE_WEIGHTS_DIR.glob("*.safetensors"))
 PSNR_MODELS = [(m.name, s) for m in list_models(EngineConfig()) if m.kind == "srresnet"

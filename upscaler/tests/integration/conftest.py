@@ -12,7 +12,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from upscaler.tests.servers import PYTHON, ROOT, start_server, start_worker, wait_http
+from upscaler.tests.support.servers import PYTHON, ROOT, start_server, start_worker, wait_http
 
 ARTIFACTS = ROOT / "test-artifacts" / "integration"
 
@@ -59,7 +59,7 @@ def stack_env(infrastructure, django_db_setup, django_db_blocker, tmp_path_facto
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_MEDIA_ROOT": str(root / "media"),
         "DJANGO_STATIC_ROOT": str(root / "static"),
-        "UPSCALER_JOB_RUNNER": "celery",
+        "UPSCALER_JOB_BACKEND": "celery",
     }
     env.pop("CELERY_BROKER_URL", None)
     subprocess.run(

@@ -5,7 +5,7 @@ while writing a result, and the database cut off for seconds mid-job. Every job 
 
 These tests run their own Redis (a private `redis-server` with an append-only file, as
 production needs: the machine's Redis is shared) and send tasks with a Celery app of their own;
-the worker is upscaler/tests/faultworker.py (slow tiles, a failing disk).
+the worker is upscaler/tests/support/faultworker.py (slow tiles, a failing disk).
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ import pytest
 import redis
 from celery import Celery
 
-from upscaler import jobs
 from upscaler.models import Result
 from upscaler.services.submissions import submission_create
 from upscaler.tests.conftest import make_image_bytes, stored_files
 from upscaler.tests.integration.conftest import ARTIFACTS
-from upscaler.tests.servers import PYTHON, free_port, process
+from upscaler.tests.support.servers import PYTHON, free_port, process
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -163,7 +162,7 @@ def fault_worker(fault_env, request):
 
     def start(**overrides):
         log = ARTIFACTS / f"fault-{request.node.name}-{len(running)}.log"
-        args = [PYTHON, "-m", "upscaler.tests.faultworker", "worker", "-Q", "inference", "--concurrency", "1",
+        args = [PYTHON, "-m", "upscaler.tests.support.faultworker", "worker", "-Q", "inference", "--concurrency", "1",
                 "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
                 "-n", f"fault-{len(running)}-{os.getpid()}@%h"]
         context = process(args, env={**fault_env, **overrides}, log_path=log)
@@ -177,9 +176,8 @@ def fault_worker(fault_env, request):
 
 
 @pytest.fixture
-def submit(private_redis, make_upload, monkeypatch):
+def submit(private_redis, make_upload, monkeypatch, recorded_jobs):
     """Queue a job on the private Redis, as the web tier would (the row committed first)."""
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
     app = Celery("fault-tests", broker=private_redis.url, set_as_current=False)
 
     def _submit(width=WIDTH, height=HEIGHT) -> Result:

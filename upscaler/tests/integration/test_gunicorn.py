@@ -15,12 +15,13 @@ from django.contrib.auth import get_user_model
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect as ws_connect
 
-from upscaler import health, redis_client
 from upscaler.engine.registry import default_model_name
+from upscaler.integrations import redis_client
+from upscaler.jobs import heartbeat
 from upscaler.services.tokens import api_token_create
 from upscaler.tests.conftest import make_image_bytes
 from upscaler.tests.integration.conftest import ARTIFACTS
-from upscaler.tests.servers import PYTHON, free_port, process, receive_event, receive_until_final, wait_http
+from upscaler.tests.support.servers import PYTHON, free_port, process, receive_event, receive_until_final, wait_http
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -64,7 +65,7 @@ def wait_ready(base: str, timeout: float = 90) -> dict:
 
 def test_gunicorn_stack(gunicorn, worker):
     base = gunicorn["base"]
-    redis_client.get().delete(health.workers_key())  # heartbeats of earlier tests' workers
+    redis_client.get().delete(heartbeat.workers_key())  # heartbeats of earlier tests' workers
 
     assert httpx.get(f"{base}/healthz").text == "ok"
     not_ready = httpx.get(f"{base}/readyz", timeout=10)

@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from upscaler import engine_provider, health, metrics, redis_client
+from upscaler.integrations import engine_provider, job_metrics, redis_client
+from upscaler.jobs import heartbeat
+from upscaler.ops import checks, metrics
 
 pytestmark = [pytest.mark.integration]
 
@@ -26,36 +28,36 @@ def redis(infrastructure, settings):
 def test_heartbeats_report_loaded_models_and_go_stale(redis, settings, monkeypatch):
     settings.UPSCALER_WORKER_HEARTBEAT_SECONDS = 10
     monkeypatch.setattr(engine_provider, "loaded_models", lambda: ["bicubic:4"])
-    beat = health.Heartbeat()
+    beat = heartbeat.Heartbeat()
     beat.beat()
-    assert health.workers_alive() == {beat.member: ["bicubic:4"]}
+    assert heartbeat.workers_alive() == {beat.member: ["bicubic:4"]}
 
     now = time.time()
     stale = json.dumps({"at": now - 3 * 10 - 1, "models": ["bicubic:2"]})
     forgotten = json.dumps({"at": now - 30 * 10 - 1, "models": ["bicubic:2"]})
-    redis.hset(health.workers_key(), mapping={"gone:1": stale, "long-gone:2": forgotten})
-    assert set(health.workers_alive()) == {beat.member}  # stale ones do not count
+    redis.hset(heartbeat.workers_key(), mapping={"gone:1": stale, "long-gone:2": forgotten})
+    assert set(heartbeat.workers_alive()) == {beat.member}  # stale ones do not count
     beat.beat()  # and long-gone ones are removed
-    assert set(redis.hkeys(health.workers_key())) == {beat.member.encode(), b"gone:1"}
+    assert set(redis.hkeys(heartbeat.workers_key())) == {beat.member.encode(), b"gone:1"}
 
     beat.stop()
-    assert health.workers_alive() == {}
+    assert heartbeat.workers_alive() == {}
 
 
 def test_a_worker_without_a_model_is_not_ready(redis, settings, monkeypatch):
-    settings.UPSCALER_JOB_RUNNER = "celery"
+    settings.UPSCALER_JOB_BACKEND = "upscaler.jobs.backends.celery.CeleryBackend"
     monkeypatch.setattr(engine_provider, "loaded_models", lambda: [])
-    health.Heartbeat().beat()
-    check = health._check_workers()
+    heartbeat.Heartbeat().beat()
+    check = checks._check_workers()
     assert not check.ok and "no worker has a model loaded" in check.detail
     monkeypatch.setattr(engine_provider, "loaded_models", lambda: ["bicubic:4"])
-    health.Heartbeat().beat()
-    assert health._check_workers().ok
+    heartbeat.Heartbeat().beat()
+    assert checks._check_workers().ok
 
 
 def test_job_observations_accumulate_in_redis(redis):
-    metrics.job_observe(model_name="bicubic", seconds=0.02, output_pixels=500_000)
-    metrics.job_observe(model_name="bicubic", seconds=7, output_pixels=1_500_000)
+    job_metrics.job_observe(model_name="bicubic", seconds=0.02, output_pixels=500_000)
+    job_metrics.job_observe(model_name="bicubic", seconds=7, output_pixels=1_500_000)
     families = {f.name: f for f in metrics.JobObservationsCollector().collect()}
     values = {(s.name, s.labels.get("le")): s.value for s in families["srsite_inference_seconds"].samples}
     assert values[("srsite_inference_seconds_count", None)] == 2

@@ -9,7 +9,7 @@ from websockets.exceptions import ConnectionClosed
 
 from upscaler.models import Result
 from upscaler.tests.conftest import make_image_bytes
-from upscaler.tests.servers import Browser, receive_event, receive_until_final
+from upscaler.tests.support.servers import Browser, receive_event, receive_until_final
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import connection
 
-from upscaler import jobs, selectors
+from upscaler import selectors
 from upscaler.models import Result
 from upscaler.services.quotas import QuotaExceededError
 from upscaler.services.submissions import submission_create
@@ -19,10 +19,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_two_racing_uploads_cannot_both_take_the_last_room(infrastructure, user, make_upload, media_root,
-                                                           settings, monkeypatch):
+                                                           settings, monkeypatch, recorded_jobs):
     # One 100×100 image at x2 is 0.04 MP of output: one fits in 0.06 MP, two do not.
     settings.UPSCALER_QUOTA_MEGAPIXELS = 0.06
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
     # Hold each request right after its locked check, until the other has checked too (or 3 s):
     # without the lock both see an empty quota here and both insert.
     both_checked = threading.Barrier(2, timeout=3)

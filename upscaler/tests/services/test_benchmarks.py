@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from PIL import Image, ImageChops
 
-from upscaler import engine_provider, jobs
+from upscaler.integrations import engine_provider
 from upscaler.models import Result, Submission
 from upscaler.services.benchmarks import PSNR_CEILING_DB, benchmark_create
 from upscaler.services.results import result_process
@@ -28,9 +28,8 @@ def photo(width: int, height: int, seed: int = 1) -> bytes:
 
 
 @pytest.fixture
-def no_dispatch(monkeypatch):
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
-
+def no_dispatch(recorded_jobs):
+    """Jobs are recorded, not run."""
 
 def test_input_is_the_ground_truth_cropped_and_downsampled_with_bicubic(no_dispatch, make_upload):
     data = photo(101, 66)  # not multiples of 4: cropped to 100x64

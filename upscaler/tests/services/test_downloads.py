@@ -6,7 +6,6 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from upscaler import jobs
 from upscaler.services import reviews
 from upscaler.services.downloads import download_name, result_download_ensure
 from upscaler.services.results import result_process
@@ -17,8 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def succeeded(make_upload, monkeypatch):
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
+def succeeded(make_upload, monkeypatch, recorded_jobs):
     image = Image.new("RGB", (12, 8), (200, 40, 90))
     buf = io.BytesIO()
     image.save(buf, "PNG", dpi=(72, 72))

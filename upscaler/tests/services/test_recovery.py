@@ -10,22 +10,19 @@ from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 
-from upscaler import jobs
+from upscaler.jobs.tasks import result_process_task, results_reap_stale_task
 from upscaler.models import Result
 from upscaler.services.recovery import results_reap_stale
 from upscaler.services.results import ClaimOutcome, DatabaseUnavailable, result_claim, result_process
 from upscaler.services.submissions import submission_create
-from upscaler.tasks import result_process_task, results_reap_stale_task
 from upscaler.tests.conftest import make_image_bytes, stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def dispatched(monkeypatch) -> list[str]:
-    ids: list[str] = []
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: ids.append(str(result_id)))
-    return ids
+def dispatched(recorded_jobs) -> list:
+    return recorded_jobs.result_ids
 
 
 @pytest.fixture
@@ -54,7 +51,7 @@ def test_reaper_redispatches_expired_leases_and_leaves_live_ones(running, dispat
     dispatched.clear()
     report = results_reap_stale()
     assert report.redispatched == [dead.id] and report.failed == []
-    assert dispatched == [str(dead.id)]
+    assert dispatched == [dead.id]
     # The re-dispatched job is taken over by the claim (its lease expired) and completes.
     assert result_process(result_id=dead.id).status == "succeeded"
     dead.refresh_from_db()
@@ -99,7 +96,7 @@ def test_reaper_resends_jobs_queued_too_long_once_per_period(dispatched, make_up
 
     lost, fresh = queued(900), queued(60)
     dispatched.clear()
-    assert results_reap_stale().requeued == [lost.id] and dispatched == [str(lost.id)]
+    assert results_reap_stale().requeued == [lost.id] and dispatched == [lost.id]
     # Not again until another period has passed since it was re-sent.
     assert results_reap_stale().requeued == []
     Result.objects.filter(pk=lost.id).update(redispatched_at=timezone.now() - timedelta(seconds=700))
@@ -107,7 +104,7 @@ def test_reaper_resends_jobs_queued_too_long_once_per_period(dispatched, make_up
     # The re-sent task runs the job; a second (the original's) delivery would find nothing to do.
     assert result_process(result_id=lost.id).status == "succeeded"
     assert result_claim(result_id=lost.id)[0] == ClaimOutcome.DONE
-    assert Result.objects.get(pk=fresh.id).status == "queued" and str(fresh.id) not in dispatched
+    assert Result.objects.get(pk=fresh.id).status == "queued" and fresh.id not in dispatched
 
 
 def test_database_lost_mid_job_keeps_the_claim_for_its_own_retry(running, fake_upscaler, media_root):
@@ -173,7 +170,7 @@ def test_task_retries_on_database_errors_with_backoff_and_resumes_its_attempt(ru
         retries.append((type(exc).__name__, countdown, kwargs))
         return Retry("db")
 
-    monkeypatch.setattr("upscaler.tasks.result_process", fake_process)
+    monkeypatch.setattr("upscaler.jobs.tasks.result_process", fake_process)
     monkeypatch.setattr(result_process_task, "retry", fake_retry)
     for _ in range(2):
         with pytest.raises(Retry):

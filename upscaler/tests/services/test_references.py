@@ -6,7 +6,6 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image, ImageChops
 
-from upscaler import jobs
 from upscaler.services.references import reference_name, result_reference_ensure
 from upscaler.services.results import result_process
 from upscaler.services.submissions import submission_create
@@ -16,8 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def succeeded(make_upload, monkeypatch):
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
+def succeeded(make_upload, monkeypatch, recorded_jobs):
     data = make_image_bytes(10, 6)
     submission = submission_create(
         owner=None, session_key="b" * 32, upload=make_upload(data), scale=3, model_name="bicubic"
@@ -48,8 +46,7 @@ def test_reference_is_bicubic_at_output_size_and_cached(succeeded, media_root):
     assert (media_root / name).stat().st_mtime_ns == mtime
 
 
-def test_no_reference_before_success(make_upload, monkeypatch):
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
+def test_no_reference_before_success(make_upload, monkeypatch, recorded_jobs):
     submission = submission_create(
         owner=None, session_key="b" * 32, upload=make_upload(), scale=2, model_name="bicubic"
     )

@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
 
-from upscaler import engine, jobs
+from upscaler import engine
 from upscaler.models import Result
 from upscaler.services.results import (
     INTERNAL_ERROR,
@@ -24,9 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def queued(make_upload, monkeypatch):
+def queued(make_upload, monkeypatch, recorded_jobs):
     """A committed, queued result of a 12x9 PNG at x4 (its job is not started)."""
-    monkeypatch.setattr(jobs, "result_dispatch", lambda result_id: None)
 
     def _make(scale=4, width=12, height=9):
         submission = submission_create(
@@ -202,13 +201,13 @@ def test_cancel_only_applies_to_unfinished_results(queued):
 
 
 def test_resume_embedded_redispatches_unfinished_jobs(
-    queued, monkeypatch, django_capture_on_commit_callbacks
+    queued, monkeypatch, django_capture_on_commit_callbacks, recorded_jobs
 ):
     waiting, stuck, finished = queued(), queued(), queued()
     result_claim(result_id=stuck.id)  # left running by a previous process
     result_process(result_id=finished.id)
-    dispatched = []
-    monkeypatch.setattr(jobs, "result_dispatch", dispatched.append)
+    dispatched = recorded_jobs.result_ids
+    dispatched.clear()  # the three creations above
     with django_capture_on_commit_callbacks(execute=True):
         assert results_resume_embedded() == 2
     assert sorted(map(str, dispatched)) == sorted([str(waiting.id), str(stuck.id)])

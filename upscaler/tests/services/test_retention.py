@@ -10,13 +10,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from upscaler.jobs.tasks import submissions_purge_old_task
 from upscaler.models import Result, Submission
 from upscaler.services.results import result_create
 from upscaler.services.retention import submissions_purge_old
 from upscaler.services.thumbnails import submission_thumbnail_ensure
-from upscaler.tasks import submissions_purge_old_task
 from upscaler.tests.conftest import stored_files
-from upscaler.tests.factories import create_submission
+from upscaler.tests.support.factories import create_submission
 
 pytestmark = pytest.mark.django_db(transaction=True)  # files are deleted on commit
 

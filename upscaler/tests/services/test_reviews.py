@@ -6,13 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from gallery.selectors import gallery_items
-from upscaler import jobs
 from upscaler.models import Result, Submission
 from upscaler.services import reviews
 from upscaler.services.references import result_reference_ensure
 from upscaler.services.thumbnails import result_thumbnail_ensure, submission_thumbnail_ensure
 from upscaler.tests.conftest import stored_files
-from upscaler.tests.factories import create_submission
+from upscaler.tests.support.factories import create_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -118,11 +117,10 @@ def test_an_approved_item_without_a_succeeded_result_is_not_in_the_gallery(staff
 
 
 def test_rerun_queues_a_new_result_and_dispatches_it_on_commit(
-    monkeypatch, django_capture_on_commit_callbacks
+    monkeypatch, django_capture_on_commit_callbacks, recorded_jobs
 ):
     a, b = create_submission(scale=2), create_submission(scale=2)
-    dispatched = []
-    monkeypatch.setattr(jobs, "result_dispatch", dispatched.append)
+    dispatched = recorded_jobs.result_ids
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         new = reviews.submission_rerun(submission_ids=[a.pk, b.pk], model_name="bicubic", scale=3)
     assert dispatched == []  # nothing before the commit

@@ -6,7 +6,6 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from upscaler import jobs
 from upscaler.models import Result, Submission
 from upscaler.services.submissions import submission_create
 from upscaler.tests.conftest import make_image_bytes, stored_files
@@ -22,10 +21,9 @@ def create(upload, **overrides):
 
 
 def test_creates_submission_result_and_file_and_dispatches_on_commit(
-    make_upload, media_root, django_capture_on_commit_callbacks, monkeypatch
+    make_upload, media_root, django_capture_on_commit_callbacks, monkeypatch, recorded_jobs
 ):
-    dispatched = []
-    monkeypatch.setattr(jobs, "result_dispatch", dispatched.append)
+    dispatched = recorded_jobs.result_ids
     data = make_image_bytes(10, 7)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         submission = create(make_upload(data))

@@ -1,0 +1,194 @@
+"""Pages over HTTP (Django test client): upload, bad input, submission page, owner-only files."""
+
+import io
+import json
+import re
+
+import pytest
+from django.test import Client
+from PIL import Image
+
+from upscaler.models import Result, Submission
+from upscaler.tests.conftest import make_image_bytes, stored_files
+
+pytestmark = pytest.mark.django_db(transaction=True)  # jobs run on commit (inline runner)
+
+
+def post_upload(client, data: bytes, name="photo.png", scale=4, model="bicubic"):
+    upload = io.BytesIO(data)
+    upload.name = name
+    return client.post("/", {"image": upload, "scale": scale, "model": model})
+
+
+def test_upload_page_offers_scales_and_models(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for scale in (2, 3, 4, 8):
+        assert f'name="scale" value="{scale}"' in html
+    assert '<option value="bicubic"' in html
+    assert 'type="file"' in html
+
+
+def test_upload_runs_the_job_and_shows_the_result(client, media_root):
+    response = post_upload(client, make_image_bytes(9, 5))
+    assert response.status_code == 302
+    submission = Submission.objects.get()
+    assert response["Location"] == f"/s/{submission.id}/"
+    result = submission.results.get()
+    assert result.status == "succeeded"  # the inline runner ran it on commit
+
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'data-ws-path="/ws/submissions/{submission.id}/"' in html
+    assert f"/r/{result.id}/output.png" in html and f"/r/{result.id}/bicubic.png" in html
+    assert "upscaler/submission.js" in html
+
+    output = client.get(f"/r/{result.id}/output.png")
+    assert output.status_code == 200 and output["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(b"".join(output.streaming_content))).size == (36, 20)
+    reference = client.get(f"/r/{result.id}/bicubic.png")
+    assert reference.status_code == 200
+    assert Image.open(io.BytesIO(b"".join(reference.streaming_content))).size == (36, 20)
+    original = client.get(f"/s/{submission.id}/original")
+    assert b"".join(original.streaming_content) == make_image_bytes(9, 5)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"GIF89a but not really", make_image_bytes(40, 40)[:80]],
+    ids=["zero-byte", "not-an-image", "truncated"],
+)
+def test_bad_upload_gets_a_form_error_and_leaves_nothing(client, media_root, data):
+    response = post_upload(client, data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    box = re.search(r'<div id="image-error" class="field-error" role="alert">(.*?)</div>', html).group(1)
+    errors = re.findall(r'<span class="error">([^<]+)</span>', box)
+    assert errors and all(e.strip() for e in errors)
+    assert Submission.objects.count() == 0 and Result.objects.count() == 0
+    assert stored_files(media_root) == []
+
+
+def test_missing_file_and_bad_scale_are_form_errors(client):
+    assert client.post("/", {"scale": 4, "model": "bicubic"}).status_code == 400
+    response = post_upload(client, make_image_bytes(), scale=5)
+    assert response.status_code == 400 and Submission.objects.count() == 0
+
+
+def test_other_visitors_see_nothing(client, media_root):
+    post_upload(client, make_image_bytes())
+    submission = Submission.objects.get()
+    result = submission.results.get()
+    stranger = Client()
+    stranger.get("/")  # has a session of its own
+    for url in (
+        f"/s/{submission.id}/",
+        f"/s/{submission.id}/original",
+        f"/r/{result.id}/output.png",
+        f"/r/{result.id}/bicubic.png",
+    ):
+        assert stranger.get(url).status_code == 404, url
+    assert stranger.post(f"/r/{result.id}/cancel").status_code == 404
+
+
+def test_cancel_a_queued_result(client, recorded_jobs):
+    sent = recorded_jobs.result_ids  # recorded, not run: the job stays queued
+    post_upload(client, make_image_bytes())
+    result = Result.objects.get()
+    assert sent == [result.id] and result.status == "queued"
+    response = client.post(f"/r/{result.id}/cancel")
+    assert response.status_code == 302
+    result.refresh_from_db()
+    assert result.status == "cancelled"
+    assert client.get(f"/r/{result.id}/output.png").status_code == 404
+
+
+def test_healthz(client):
+    assert client.get("/healthz").content == b"ok"
+
+
+# --- Browser pages (issue 6): estimates, status for polling, downloads, benchmarks ----------
+
+
+def test_upload_page_carries_models_and_limits_for_the_script(client, settings):
+    settings.UPSCALER_MAX_UPLOAD_BYTES = 1234567
+    html = client.get("/").content.decode()
+    models = json.loads(re.search(r'<script id="upload-models" type="application/json">(.*?)</script>', html).group(1))
+    assert {"name": "bicubic", "scales": [2, 3, 4, 8], "kind": "bicubic"}.items() <= models[0].items()
+    assert models[0]["ms_per_megapixel"] > 0
+    limits = json.loads(re.search(r'<script id="upload-limits" type="application/json">(.*?)</script>', html).group(1))
+    assert limits["max_upload_bytes"] == 1234567
+    assert 'name="mode" value="benchmark"' in html and "upscaler/upload.js" in html
+
+
+def test_a_server_side_error_is_rendered_next_to_the_field(client):
+    response = post_upload(client, make_image_bytes(), scale=5)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert re.search(r'<p class="field-error" role="alert">[^<]*5[^<]*</p>', html)
+
+
+def test_status_json_for_the_owner_only(client):
+    post_upload(client, make_image_bytes(9, 5), scale=2)
+    submission = Submission.objects.get()
+    response = client.get(f"/s/{submission.id}/status.json")
+    assert response.status_code == 200 and "no-cache" in response["Cache-Control"]
+    status = response.json()
+    assert status["final"] is True
+    [event] = status["results"]
+    assert event["status"] == "succeeded" and event["queue_position"] is None
+    assert event["output_url"] == f"/r/{event['result']}/output.png"
+    assert Client().get(f"/s/{submission.id}/status.json").status_code == 404
+
+
+def test_the_submission_page_has_the_viewer_downloads_and_estimate(client):
+    post_upload(client, make_image_bytes(9, 5), scale=4)
+    submission = Submission.objects.get()
+    result = submission.results.get()
+    html = client.get(f"/s/{submission.id}/").content.decode()
+    assert 'role="slider"' in html and 'aria-valuenow="50"' in html
+    assert f'data-src="/r/{result.id}/bicubic.png"' in html and f'data-src="/r/{result.id}/output.png"' in html
+    for fmt in ("png", "webp", "jpeg"):
+        assert f'href="/r/{result.id}/download.{fmt}"' in html
+    assert re.search(r'data-estimate-ms="\d+"', html)
+
+
+@pytest.mark.parametrize(("fmt", "content_type", "pil_format", "ext"),
+                         [("webp", "image/webp", "WEBP", "webp"), ("jpeg", "image/jpeg", "JPEG", "jpg"),
+                          ("png", "image/png", "PNG", "png")])
+def test_download_in_each_format_for_the_owner_only(client, fmt, content_type, pil_format, ext):
+    post_upload(client, make_image_bytes(9, 5), scale=2)
+    result = Result.objects.get()
+    response = client.get(f"/r/{result.id}/download.{fmt}")
+    assert response.status_code == 200 and response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith("attachment;") and f'.{ext}"' in response["Content-Disposition"]
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as image:
+        assert image.format == pil_format and image.size == (18, 10)
+    assert Client().get(f"/r/{result.id}/download.{fmt}").status_code == 404
+    assert client.get(f"/r/{result.id}/download.gif").status_code == 404
+
+
+def test_benchmark_upload_serves_its_ground_truth(client):
+    data = make_image_bytes(64, 48)
+    upload = io.BytesIO(data)
+    upload.name = "sharp.png"
+    response = client.post("/", {"image": upload, "scale": 2, "model": "bicubic", "mode": "benchmark"})
+    assert response.status_code == 302
+    submission = Submission.objects.get()
+    assert submission.kind == "benchmark" and (submission.width, submission.height) == (32, 24)
+    result = submission.results.get()
+    assert result.status == "succeeded" and result.psnr_y is not None
+    truth = client.get(f"/s/{submission.id}/ground-truth.png")
+    assert Image.open(io.BytesIO(b"".join(truth.streaming_content))).size == (64, 48)
+    assert Client().get(f"/s/{submission.id}/ground-truth.png").status_code == 404
+    html = client.get(f"/s/{submission.id}/").content.decode()
+    assert "Ground truth" in html and 'data-metric="psnr_y"' in html and "gain less" in html
+    assert client.get(f"/s/{submission.id}/status.json").json()["results"][0]["metrics"]["psnr_y"] == result.psnr_y
+
+
+def test_ground_truth_of_a_plain_submission_is_404(client):
+    post_upload(client, make_image_bytes())
+    submission = Submission.objects.get()
+    assert client.get(f"/s/{submission.id}/ground-truth.png").status_code == 404

@@ -1,0 +1,172 @@
+"""HTML views (thin): upload page, submission page and its JSON status, file downloads (owner,
+reviewer or public gallery, see selectors) and format conversions, thumbnails, cancel."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from PIL import Image
+
+from upscaler import selectors
+from upscaler.integrations.file_responses import stored_file_response
+from upscaler.models import format_extension
+from upscaler.services.benchmarks import benchmark_create
+from upscaler.services.downloads import CONTENT_TYPES, result_download_ensure
+from upscaler.services.references import result_reference_ensure
+from upscaler.services.results import result_cancel
+from upscaler.services.submissions import submission_create
+from upscaler.services.thumbnails import result_thumbnail_ensure, submission_thumbnail_ensure
+from upscaler.web.forms import UploadForm
+
+# Which form field a service validation error belongs to (by its code).
+ERROR_FIELDS = {"bad_scale": "scale", "unknown_model": "model"}
+
+
+def _viewer(request: HttpRequest) -> dict:
+    return {"user": request.user, "session_key": request.session.session_key}
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            if not request.session.session_key:
+                request.session.save()  # anonymous owners are identified by their session
+            create = benchmark_create if form.cleaned_data["mode"] == "benchmark" else submission_create
+            try:
+                submission = create(
+                    owner=request.user,
+                    session_key=request.session.session_key,
+                    upload=form.cleaned_data["image"],
+                    scale=form.cleaned_data["scale"],
+                    model_name=form.cleaned_data["model"],
+                )
+            except ValidationError as exc:
+                form.add_error(ERROR_FIELDS.get(exc.code, "image"), exc)
+            else:
+                return redirect("upscaler:submission", submission_id=submission.id)
+        status = 400
+    else:
+        form = UploadForm()
+    context = {
+        "form": form,
+        "models": selectors.upload_model_options(),
+        "limits": {
+            "max_upload_bytes": settings.UPSCALER_MAX_UPLOAD_BYTES,
+            "max_input_pixels": settings.UPSCALER_MAX_INPUT_PIXELS,
+            "max_output_pixels": settings.UPSCALER_MAX_OUTPUT_PIXELS,
+        },
+    }
+    return render(request, "upscaler/upload.html", context, status=status)
+
+
+def submission_detail(request: HttpRequest, submission_id) -> HttpResponse:
+    submission = selectors.submission_get_visible(submission_id=submission_id, **_viewer(request))
+    if submission is None:
+        raise Http404("No such submission")
+    results = selectors.submission_results(submission_id=submission.id)
+    positions = selectors.result_queue_positions(results=results)
+    for result in results:
+        result.queue_position = positions.get(result.id)
+        result.estimate_ms = selectors.result_estimate_ms(
+            model_name=result.model_name,
+            output_pixels=submission.width * submission.height * result.scale**2,
+        )
+    return render(
+        request, "upscaler/submission.html", {"submission": submission, "results": results}
+    )
+
+
+@never_cache
+def submission_status(request: HttpRequest, submission_id) -> JsonResponse:
+    """What the websocket would say, for the page's polling fallback."""
+    submission = selectors.submission_get_visible(submission_id=submission_id, **_viewer(request))
+    if submission is None:
+        raise Http404("No such submission")
+    return JsonResponse(selectors.submission_status_payload(submission=submission))
+
+
+def _files_viewable_submission(request: HttpRequest, submission_id):
+    submission = selectors.submission_get_files_viewable(
+        submission_id=submission_id, **_viewer(request)
+    )
+    if submission is None:
+        raise Http404("No such submission")
+    return submission
+
+
+def submission_original(request: HttpRequest, submission_id) -> HttpResponse:
+    submission = _files_viewable_submission(request, submission_id)
+    # The type of what was decoded, never one guessed from bytes or a client's file name: a
+    # polyglot (an image that is also HTML, JS or ZIP) is then only ever an image to a browser.
+    Image.init()  # registers every format's MIME type
+    content_type = Image.MIME.get(submission.format.upper(), "application/octet-stream")
+    filename = f"{submission.id}.{format_extension(submission.format)}"
+    return stored_file_response(
+        submission.original.storage, submission.original.name, content_type=content_type, filename=filename
+    )
+
+
+def submission_ground_truth(request: HttpRequest, submission_id) -> HttpResponse:
+    submission = _files_viewable_submission(request, submission_id)
+    if not submission.ground_truth:
+        raise Http404("Not a benchmark")
+    return stored_file_response(submission.ground_truth.storage, submission.ground_truth.name,
+                                content_type="image/png")
+
+
+def submission_thumbnail(request: HttpRequest, submission_id) -> HttpResponse:
+    submission = _files_viewable_submission(request, submission_id)
+    name = submission_thumbnail_ensure(submission=submission)
+    return stored_file_response(submission.original.storage, name, content_type="image/png")
+
+
+def _visible_succeeded_result(request: HttpRequest, result_id):
+    result = selectors.result_get_files_viewable(result_id=result_id, **_viewer(request))
+    if result is None or result.status != result.Status.SUCCEEDED:
+        raise Http404("No such result")
+    return result
+
+
+def result_output(request: HttpRequest, result_id) -> HttpResponse:
+    result = _visible_succeeded_result(request, result_id)
+    # Signed URLs and local files alike: the stored name's extension gives the content type.
+    return stored_file_response(result.output.storage, result.output.name)
+
+
+def result_download(request: HttpRequest, result_id, fmt: str) -> HttpResponse:
+    if fmt not in CONTENT_TYPES:
+        raise Http404("No such format")
+    result = _visible_succeeded_result(request, result_id)
+    name = result_download_ensure(result=result, fmt=fmt)
+    filename = f"{result.submission_id}-{result.model_name}-x{result.scale}.{'jpg' if fmt == 'jpeg' else fmt}"
+    return stored_file_response(
+        result.output.storage, name, content_type=CONTENT_TYPES[fmt], as_attachment=True, filename=filename
+    )
+
+
+def result_reference(request: HttpRequest, result_id) -> HttpResponse:
+    result = _visible_succeeded_result(request, result_id)
+    name = result_reference_ensure(result=result)
+    return stored_file_response(result.output.storage, name, content_type="image/png")
+
+
+def result_thumbnail(request: HttpRequest, result_id) -> HttpResponse:
+    result = _visible_succeeded_result(request, result_id)
+    name = result_thumbnail_ensure(result=result)
+    return stored_file_response(result.output.storage, name, content_type="image/png")
+
+
+@require_POST
+def result_cancel_view(request: HttpRequest, result_id) -> HttpResponse:
+    result = selectors.result_get_visible(result_id=result_id, **_viewer(request))
+    if result is None:
+        raise Http404("No such result")
+    result_cancel(result_id=result.id)
+    return redirect("upscaler:submission", submission_id=result.submission_id)
