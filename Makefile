@@ -51,7 +51,7 @@ test-unit: install-dev chromium
 
 test-integration: install-dev
 	env -u DJANGO_SETTINGS_MODULE DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-	  UPSCALER_CHANNELS_PREFIX=srsite-test \
+	  UPSCALER_REDIS_PREFIX=srsite-test \
 	  $(PY) -m pytest -m integration
 
 # ruff, then the import contracts of pyproject.toml (the layers of README "Architecture").

@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 
-from srsite.logs import logging_config
+from srsite.logs import logging_from_env
 
 
 def _env(name: str, default: str) -> str:
@@ -44,10 +44,10 @@ proxy_allow_ips = forwarded_allow_ips
 # apply to them.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
-loglevel = _env("DJANGO_LOG_LEVEL", "INFO").lower()
-logconfig_dict = logging_config(
-    fmt=_env("DJANGO_LOG_FORMAT", "json"), level=_env("DJANGO_LOG_LEVEL", "INFO")
-)
+# DJANGO_LOG_FORMAT / DJANGO_LOG_LEVEL, read as the Django settings read them (JSON by default:
+# gunicorn serves production).
+logconfig_dict = logging_from_env(default_format="json")
+loglevel = logconfig_dict["root"]["level"].lower()
 logconfig_dict["loggers"].update(
     {
         "gunicorn.error": {"level": loglevel.upper(), "handlers": ["console"], "propagate": False},

@@ -30,6 +30,6 @@ def detail(request: HttpRequest, submission_id) -> HttpResponse:
 
 def mine(request: HttpRequest) -> HttpResponse:
     submissions = selectors.submission_list_visible(
-        user=request.user, session_key=request.session.session_key
+        **selectors.request_viewer(request)
     ).prefetch_related("results")[:RECENT_LIMIT]
     return render(request, "gallery/mine.html", {"submissions": submissions})

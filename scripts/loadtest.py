@@ -124,7 +124,7 @@ def start_stack(opts, stack: ExitStack) -> tuple[str, str]:
         "DJANGO_LOG_LEVEL": "WARNING",
         "DATABASE_URL": opts.database_url,
         "REDIS_URL": opts.redis_url,
-        "UPSCALER_CHANNELS_PREFIX": "srsite-loadtest",
+        "UPSCALER_REDIS_PREFIX": "srsite-loadtest",
         "DJANGO_MEDIA_ROOT": str(work / "media"),
         "DJANGO_STATIC_ROOT": str(work / "static"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -109,3 +110,12 @@ def logging_config(*, fmt: str, level: str) -> dict:
         "root": {"handlers": ["console"], "level": level},
         "loggers": {"django.db.backends": {"level": "WARNING"}},
     }
+
+
+def logging_from_env(*, default_format: str) -> dict:
+    """logging_config from DJANGO_LOG_FORMAT (the environment's default_format when unset or
+    empty) and DJANGO_LOG_LEVEL (INFO): the one place that reads them, for the settings of each
+    environment and for gunicorn.conf.py (which runs before Django, hence os.environ)."""
+    fmt = os.environ.get("DJANGO_LOG_FORMAT") or default_format
+    level = os.environ.get("DJANGO_LOG_LEVEL") or "INFO"
+    return logging_config(fmt=fmt, level=level.upper())

@@ -145,12 +145,23 @@ class ResultStatus(models.TextChoices):
 
 
 class OutputFormat(models.TextChoices):
+    """The formats a result is made and downloaded in: the one list (forms, API, downloads)."""
+
     PNG = "png", "PNG"
     WEBP = "webp", "WebP"
     JPEG = "jpeg", "JPEG"
 
+    @property
+    def content_type(self) -> str:
+        # Each value is its IANA image subtype (image/png, image/webp, image/jpeg).
+        return f"image/{self.value}"
+
 
 class Result(models.Model):
+    """One upscaling job of a submission (a model at a scale, in an output format) and, once it
+    succeeded, its output. The row is the job itself, queued or running too: "result" is the name
+    it had before it was understood that way, and renaming a table is not worth its migration."""
+
     Status = ResultStatus
     OutputFormat = OutputFormat
     TERMINAL = frozenset({ResultStatus.SUCCEEDED, ResultStatus.FAILED, ResultStatus.CANCELLED})
@@ -219,6 +230,13 @@ class Result(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+    @property
+    def target_size(self) -> tuple[int, int]:
+        """The output's (width, height), known before the job ends: the input times the scale."""
+        if self.output_width and self.output_height:
+            return self.output_width, self.output_height
+        return self.submission.width * self.scale, self.submission.height * self.scale
 
 
 class ApiToken(models.Model):

@@ -1,4 +1,5 @@
-"""The one event schema for result updates, and delivering it to websocket groups from any thread.
+"""The one event schema for result updates, where subscribers listen for it (the websocket path,
+the close code of a refusal), and delivering it to websocket groups from any thread.
 
 Every event is a snapshot of one result:
 
@@ -35,6 +36,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "result.update"
+# Where a submission's subscribers connect: realtime/routing.py routes this path, the API links
+# to it and the submission page opens it. Written once, here, below the layers that use it.
+WEBSOCKET_PATH = "/ws/submissions/{submission_id}/"
+# Application close code: the submission does not exist or belongs to someone else (the page's
+# script tells the visitor so instead of reconnecting).
+CLOSE_FORBIDDEN = 4403
 # A send that cannot be delivered within this many seconds is dropped (the DB holds the
 # truth; a subscriber that reconnects gets the current state).
 SEND_TIMEOUT_SECONDS = 10
@@ -44,6 +51,16 @@ _loop: asyncio.AbstractEventLoop | None = None
 
 def group_name(submission_id) -> str:
     return f"submission.{submission_id}"
+
+
+def websocket_path(submission_id) -> str:
+    """The path of a submission's websocket (the page joins it to its own origin)."""
+    return WEBSOCKET_PATH.format(submission_id=submission_id)
+
+
+def websocket_url(*, secure: bool, host: str, submission_id) -> str:
+    """The absolute websocket URL of a submission, for clients that are not on the page (the API)."""
+    return f"{'wss' if secure else 'ws'}://{host}{websocket_path(submission_id)}"
 
 
 def bind_event_loop(loop: asyncio.AbstractEventLoop | None) -> None:

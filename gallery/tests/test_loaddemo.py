@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import call_command
 
+from gallery.demo import PHOTOS, demo_photo_path
 from gallery.selectors import gallery_items
-from gallery.services import PHOTOS, demo_photo_path
 from upscaler.models import Result, Submission
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -1,1 +1,2 @@
-"""Settings package: base.py reads the environment; dev/test/production only override."""
+"""Settings package: base.py (with one module per subject) reads the environment; dev, test and
+production only override; integration is production for the integration tests' processes."""

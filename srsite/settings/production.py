@@ -1,9 +1,12 @@
 """Production: PostgreSQL (DATABASE_URL), Redis (REDIS_URL), Celery `inference` workers, JSON logs,
-HTTPS-only behind a TLS-terminating proxy (`manage.py check --deploy` passes with the defaults)."""
+HTTPS-only behind a TLS-terminating proxy (`manage.py check --deploy` passes with the defaults).
+
+Django's secure defaults (nosniff, Referrer-Policy: same-origin, X-Frame-Options: DENY) are not
+restated here: they already apply in every environment (security.py)."""
 
 from django.core.exceptions import ImproperlyConfigured
 
-from srsite.logs import logging_config
+from srsite.logs import logging_from_env
 
 from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, SECRET_KEY, STORAGES, env, job_backend
@@ -17,12 +20,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production")
 
 UPSCALER_JOB_BACKEND = job_backend("celery")
+LOGGING = logging_from_env(default_format="json")
 
-# Uploads and results: the local filesystem (DJANGO_MEDIA_ROOT), or S3 when AWS_* is set (base.py).
+# Uploads and results: the local filesystem (DJANGO_MEDIA_ROOT), or S3 when AWS_* is set (storage.py).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "srsite.staticfiles.StaticFilesStorage"}}
-
-DJANGO_LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json")
-LOGGING = logging_config(fmt=DJANGO_LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
 
 # --- HTTPS ---------------------------------------------------------------------------------
 # TLS is terminated by a reverse proxy in front. It must send X-Forwarded-Proto; set
@@ -41,6 +42,3 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 _SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 SESSION_COOKIE_SECURE = _SECURE
 CSRF_COOKIE_SECURE = _SECURE
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"

@@ -14,3 +14,9 @@ export function formatDuration(ms) {
   if (minutes < 60) return `about ${Math.round(minutes)} min`;
   return `about ${(minutes / 60).toFixed(1)} h`;
 }
+
+export function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -4,25 +4,31 @@
 //
 // Queue positions change when *other* jobs start, which sends this page no event, so while a
 // result is queued the status endpoint is also polled (slowly) for its position.
+//
+// The server's words for statuses and its close code for a refused subscription come from the
+// page's json_script "submission-config"; the websocket path from the root's data-ws-path.
 
 import { initViewer } from "./compare.js";
 import { formatDuration } from "./format.js";
 
 const root = document.getElementById("submission");
 const live = document.getElementById("live");
+const config = JSON.parse(document.getElementById("submission-config")?.textContent || "{}");
 const statusUrl = root?.dataset.statusUrl;
 const RECONNECT_MS = [1000, 2000, 5000, 10000];
 const POLL_MS = 2000; // socket down
 const QUEUE_POLL_MS = 4000; // socket up, something queued
-const STATUS_LABELS = { queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", cancelled: "Cancelled" };
+const ETA_TICK_MS = 1000;
 const ACTIVE = ["queued", "running"];
 
 const clocks = new Map(); // result id -> {runningSince, firstDone, firstAt}
+const lastEvents = new Map(); // result id -> the latest event applied (the ETA counts down from it)
 let socket = null;
 let socketOpen = false;
 let finished = false;
 let reconnects = 0;
 let pollTimer = null;
+let etaTimer = null;
 
 function sectionOf(id) {
   return root.querySelector(`[data-result="${id}"]`);
@@ -55,24 +61,27 @@ function applyEvent(event) {
   section.dataset.status = event.status;
   const pill = section.querySelector(".status-pill");
   pill.dataset.status = event.status;
-  pill.textContent = STATUS_LABELS[event.status] || event.status;
+  pill.textContent = config.status_labels?.[event.status] || event.status;
 
   const track = section.querySelector(".progress-track");
+  const tiles = event.tiles_total > 1 ? `Tile ${event.tiles_done} of ${event.tiles_total}` : "";
   track.setAttribute("aria-valuenow", String(event.progress));
+  // What a screen reader says of the bar: the same words the panel shows.
+  track.setAttribute("aria-valuetext", event.status === "queued" ? "Waiting"
+    : tiles ? `${tiles}, ${event.progress}%` : active ? "Working" : `${event.progress}%`);
   track.classList.toggle("indeterminate", event.status === "queued" || (active && !event.tiles_total));
   section.querySelector(".progress-fill").style.width = `${event.progress}%`;
   // One-tile work (bicubic) has no meaningful percentage until it is done.
   const percent = event.status === "queued" ? "Waiting"
     : active && event.tiles_total <= 1 ? "Working…" : `${event.progress}%`;
   section.querySelector(".percent strong").textContent = percent;
-  section.querySelector(".tiles").textContent =
-    event.tiles_total > 1 ? `Tile ${event.tiles_done} of ${event.tiles_total}` : "";
+  section.querySelector(".tiles").textContent = tiles;
   if ("queue_position" in event) {
     section.querySelector(".queue").textContent =
       event.queue_position ? `Position ${event.queue_position} in the queue` : "";
   }
   if (event.status !== "queued") section.querySelector(".queue").textContent = "";
-  section.dataset.lastEvent = JSON.stringify(event);
+  lastEvents.set(event.result, event);
   section.querySelector(".eta").textContent = eta(section, event);
   section.querySelector(".progress-panel").hidden = !active;
   section.querySelector("form.cancel")?.toggleAttribute("hidden", !active);
@@ -139,6 +148,7 @@ function finish() {
   finished = true;
   live.textContent = "Done.";
   clearTimeout(pollTimer);
+  clearInterval(etaTimer);
   socket?.close();
 }
 
@@ -163,7 +173,7 @@ function connect() {
   socket.addEventListener("close", (close) => {
     socketOpen = false;
     if (finished) return;
-    if (close.code === 4403) {
+    if (close.code === config.close_forbidden) {
       live.textContent = "Not allowed to follow this submission.";
       return;
     }
@@ -194,14 +204,16 @@ function bindCancel() {
   }
 }
 
-// The ETA counts down between events.
-setInterval(() => {
-  for (const section of root?.querySelectorAll('section[data-status="running"], section[data-status="queued"]') || []) {
-    if (section.dataset.lastEvent) section.querySelector(".eta").textContent = eta(section, JSON.parse(section.dataset.lastEvent));
+// The ETA counts down between events (until every result is finished).
+function tickEta() {
+  for (const section of root.querySelectorAll('section[data-status="running"], section[data-status="queued"]')) {
+    const event = lastEvents.get(section.dataset.result);
+    if (event) section.querySelector(".eta").textContent = eta(section, event);
   }
-}, 1000);
+}
 
 if (root) {
+  etaTimer = setInterval(tickEta, ETA_TICK_MS);
   for (const section of root.querySelectorAll('section[data-status="succeeded"]')) {
     section.querySelector(".outcome").hidden = false;
     initViewer(section.querySelector("[data-viewer]"));

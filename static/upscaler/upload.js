@@ -2,8 +2,10 @@
 // form posts normally (server-side errors come back rendered inline). Before queueing, the
 // page checks type, size and pixel limits, offers only the chosen model's scales, and shows
 // the output size and an estimated time (from the server's recent speed of that model).
+// Every server rule it checks (sizes, formats, the benchmark's smallest side) comes from the
+// page's json_script "upload-limits": none is copied here.
 
-import { formatDuration, formatPixels } from "./format.js";
+import { formatBytes, formatDuration, formatPixels } from "./format.js";
 
 const form = document.getElementById("upload-form");
 const models = JSON.parse(document.getElementById("upload-models").textContent);
@@ -18,9 +20,9 @@ const preview = { img: document.getElementById("preview-img"), name: document.ge
 const summary = { input: document.getElementById("sum-input"), output: document.getElementById("sum-output"), time: document.getElementById("sum-time") };
 
 // Browsers do not always give a type (TIFF, drag from some apps): fall back to the name.
-const IMAGE_NAME = /\.(png|jpe?g|webp|tiff?|bmp|gif)$/i;
-// The smallest side a benchmark's downsampled input may have (services/benchmarks.py).
-const MIN_BENCHMARK_SIDE = 16;
+const IMAGE_NAME = new RegExp(`\\.(${limits.extensions.join("|")})$`, "i");
+// The smallest side a benchmark's downsampled input may have.
+const MIN_BENCHMARK_SIDE = limits.min_benchmark_side;
 
 let picked = null; // {file, width, height} once a file passed the checks; sizes null if undecodable
 let pickError = "";
@@ -29,12 +31,6 @@ let previewUrl = null;
 const modelByName = (name) => models.find((m) => m.name === name) || models[0];
 const mode = () => form.querySelector('input[name="mode"]:checked')?.value || "upscale";
 const scale = () => Number(form.querySelector('input[name="scale"]:checked')?.value || 0);
-
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
 
 function syncScales() {
   const model = modelByName(modelSelect.value);
@@ -107,7 +103,7 @@ async function accept(file) {
   previewUrl = null;
   if (!file) return update();
   if (!(file.type.startsWith("image/") || IMAGE_NAME.test(file.name))) {
-    pickError = `“${file.name}” is not an image (PNG, JPEG, WebP, TIFF, BMP or GIF).`;
+    pickError = `“${file.name}” is not an image (${limits.formats}).`;
   } else if (file.size === 0) {
     pickError = "The file is empty.";
   } else if (file.size > limits.max_upload_bytes) {

@@ -1,6 +1,7 @@
 """The review queue: submissions newest pending first, with thumbnails and bulk review actions.
 
-Actions are thin: they read the selection and a form, then call services/reviews.py.
+Actions are thin: they read the selection and a form, then call services/reviews.py (deleting:
+services/deletion.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from upscaler.admin.forms import ConfirmForm, RejectForm, RerunForm
 from upscaler.admin.read_only import NoSaveButtonsMixin
 from upscaler.models import Result, Submission
 from upscaler.services import reviews
+from upscaler.services.deletion import submissions_delete
 
 ACTION_TEMPLATE = "admin/upscaler/submission/action_form.html"
 
@@ -136,10 +138,10 @@ class SubmissionAdmin(NoSaveButtonsMixin, admin.ModelAdmin):
         return actions
 
     def delete_model(self, request, obj):
-        reviews.submission_delete(submission_ids=[obj.pk])
+        submissions_delete(submission_ids=[obj.pk])
 
     def delete_queryset(self, request, queryset):
-        reviews.submission_delete(submission_ids=queryset.values_list("pk", flat=True))
+        submissions_delete(submission_ids=queryset.values_list("pk", flat=True))
 
     # --- columns ---------------------------------------------------------------------------
 
@@ -249,7 +251,7 @@ class SubmissionAdmin(NoSaveButtonsMixin, admin.ModelAdmin):
                     submission_ids=self._ids(queryset), reviewer=request.user, reason=form.cleaned_data["reason"]
                 )
             except ValidationError as exc:
-                form.add_error("reason", exc)
+                form.add_error(None, exc)  # the service names the field (reason)
             else:
                 self._done(request, "Rejected", count)
                 return None
@@ -271,13 +273,14 @@ class SubmissionAdmin(NoSaveButtonsMixin, admin.ModelAdmin):
         form = RerunForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             try:
-                results = reviews.submission_rerun(
+                results = reviews.submissions_rerun(
                     submission_ids=self._ids(queryset),
                     model_name=form.cleaned_data["model"],
                     scale=form.cleaned_data["scale"],
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                # Above the form: the refusal may be about one of the selected images, not a field.
+                form.add_error(None, exc.messages)
             else:
                 self.message_user(request, f"Queued {len(results)} new result(s).", messages.SUCCESS)
                 return None
@@ -287,7 +290,7 @@ class SubmissionAdmin(NoSaveButtonsMixin, admin.ModelAdmin):
     @admin.action(description="Delete selected submissions and their files…", permissions=["delete"])
     def delete_with_files(self, request, queryset):
         if "apply" in request.POST:
-            self._done(request, "Deleted", reviews.submission_delete(submission_ids=self._ids(queryset)))
+            self._done(request, "Deleted", submissions_delete(submission_ids=self._ids(queryset)))
             return None
         return self._form_page(request, queryset, form=ConfirmForm(), action="delete_with_files",
                                title="Delete submissions, their results and files", button="Yes, delete",

@@ -1,7 +1,10 @@
-"""API views (thin): parse input, call a service or a selector, shape the output.
+"""API views (thin): parse input, call a service or a selector, shape the output. Their OpenAPI
+description is api/schema.py.
 
 Other people's submissions are answered with 404, exactly like missing ones, so that their
-existence does not leak.
+existence does not leak. Every request's viewer comes from selectors.request_viewer with
+`start_session=True`: anonymous API use (if allowed) is tied to the session its first answer
+starts, where the HTML pages only start one when they create something.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -22,33 +23,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from upscaler import selectors
+from upscaler.api import schema
 from upscaler.api.errors import error_body
-from upscaler.api.serializers import (
-    CONTENT_TYPES,
-    SubmissionOutputSerializer,
-    SubmissionPageSerializer,
-)
+from upscaler.api.serializers import SubmissionOutputSerializer
 from upscaler.api.throttles import AnonThrottle, SubmitThrottle, UserThrottle
 from upscaler.engine.config import SUPPORTED_SCALES
 from upscaler.integrations import engine_provider
 from upscaler.integrations.file_responses import stored_file_response
 from upscaler.models import Result
-from upscaler.services import lifecycle
+from upscaler.services import api_submissions
+from upscaler.services.deletion import submissions_delete
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255
 
-ERROR_RESPONSE = OpenApiResponse(description='{"error": {"code", "message", "fields"?}}')
-COMMON_ERRORS = {401: ERROR_RESPONSE, 404: ERROR_RESPONSE, 429: ERROR_RESPONSE}
-
 
 def _viewer(request) -> dict:
-    session_key = None
-    if not request.user.is_authenticated:
-        if not request.session.session_key:
-            request.session.save()  # anonymous API use (if allowed) is tied to a session
-        session_key = request.session.session_key
-    return {"user": request.user, "session_key": session_key}
+    # The one viewer function, with the API's difference: a session from the first request on.
+    return selectors.request_viewer(request, start_session=True)
 
 
 def _get_submission(request, submission_id):
@@ -82,12 +74,12 @@ class JobOptionsSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=Result.OutputFormat.values, default="png")
 
 
+@schema.submission_list_create(idempotency_header=IDEMPOTENCY_HEADER)
 class SubmissionListCreateApi(APIView):
     """Your submissions (GET, paginated, newest first), or a new one (POST)."""
 
     throttle_classes = [UserThrottle, AnonThrottle, SubmitThrottle]
 
-    @extend_schema_serializer(component_name="SubmissionCreateInput")
     class InputSerializer(JobOptionsSerializer):
         image = serializers.FileField(required=False, help_text="multipart upload")
         image_base64 = serializers.CharField(
@@ -124,11 +116,6 @@ class SubmissionListCreateApi(APIView):
                 raise ValidationError({"image": [message]})
             return attrs
 
-    @extend_schema(
-        operation_id="submissions_list",
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-        responses={200: SubmissionPageSerializer, **COMMON_ERRORS},
-    )
     def get(self, request):
         queryset = selectors.submission_list_visible(**_viewer(request)).prefetch_related("results")
         paginator = Pagination()
@@ -139,34 +126,6 @@ class SubmissionListCreateApi(APIView):
             SubmissionOutputSerializer(page, many=True, context=context).data
         )
 
-    @extend_schema(
-        operation_id="submissions_create",
-        request={
-            "multipart/form-data": InputSerializer,
-            "application/json": InputSerializer,
-        },
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                description="a retried POST with the same key returns the first submission; "
-                "the same key with a different request is refused with 422",
-            )
-        ],
-        responses={
-            202: SubmissionOutputSerializer,
-            200: OpenApiResponse(
-                SubmissionOutputSerializer,
-                description="an existing submission: same Idempotency-Key, or the same image, "
-                "model, scale and format already succeeded",
-            ),
-            400: ERROR_RESPONSE,
-            413: ERROR_RESPONSE,
-            422: ERROR_RESPONSE,
-            **COMMON_ERRORS,
-        },
-    )
     def post(self, request):
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
         if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.isascii():
@@ -177,7 +136,7 @@ class SubmissionListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         options = {
-            **_owner(request),
+            **selectors.request_owner(request),
             "scale": data["scale"],
             "model_name": data.get("model"),
             "output_format": data["format"],
@@ -185,10 +144,10 @@ class SubmissionListCreateApi(APIView):
             "callback_url": data.get("callback_url", ""),
         }
         if "image_url" in data:
-            outcome = lifecycle.submission_submit_url(url=data["image_url"], **options)
+            outcome = api_submissions.submission_submit_url(url=data["image_url"], **options)
         else:
             upload = data.get("image") or ContentFile(data["image_base64"], name=data["image_name"])
-            outcome = lifecycle.submission_submit(upload=upload, **options)
+            outcome = api_submissions.submission_submit(upload=upload, **options)
         headers = {
             "Location": request.build_absolute_uri(
                 reverse("api:submission-detail", args=[outcome.submission.id])
@@ -204,35 +163,25 @@ class SubmissionListCreateApi(APIView):
         )
 
 
-def _owner(request) -> dict:
-    viewer = _viewer(request)
-    return {"owner": viewer["user"], "session_key": viewer["session_key"]}
-
-
+@schema.submission_detail
 class SubmissionDetailApi(APIView):
     """One submission with its results (GET), or delete it and its files (DELETE)."""
 
-    @extend_schema(operation_id="submissions_retrieve", responses={200: SubmissionOutputSerializer, **COMMON_ERRORS})
     def get(self, request, submission_id):
         return _submission_response(request, _get_submission(request, submission_id))
 
-    @extend_schema(operation_id="submissions_destroy", responses={204: None, **COMMON_ERRORS})
     def delete(self, request, submission_id):
-        lifecycle.submission_delete(submission=_get_submission(request, submission_id))
+        submissions_delete(submission_ids=[_get_submission(request, submission_id).pk])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@schema.submission_cancel
 class SubmissionCancelApi(APIView):
     """Cancel every queued or running result of a submission."""
 
-    @extend_schema(
-        operation_id="submissions_cancel",
-        request=None,
-        responses={200: SubmissionOutputSerializer, 409: ERROR_RESPONSE, **COMMON_ERRORS},
-    )
     def post(self, request, submission_id):
         submission = _get_submission(request, submission_id)
-        if not lifecycle.submission_cancel(submission=submission):
+        if not api_submissions.submission_cancel(submission=submission):
             return Response(
                 error_body("already_finished", "Nothing to cancel: every result is finished."),
                 status=status.HTTP_409_CONFLICT,
@@ -240,35 +189,23 @@ class SubmissionCancelApi(APIView):
         return _submission_response(request, submission)
 
 
+@schema.submission_result_create
 class SubmissionResultCreateApi(APIView):
     """Run a submission again with another model, scale or format."""
 
     throttle_classes = [UserThrottle, AnonThrottle, SubmitThrottle]
 
-    @extend_schema_serializer(component_name="ResultCreateInput")
     class InputSerializer(JobOptionsSerializer):
         pass
 
-    @extend_schema(
-        operation_id="submissions_results_create",
-        request=InputSerializer,
-        responses={
-            202: SubmissionOutputSerializer,
-            200: OpenApiResponse(
-                SubmissionOutputSerializer, description="an identical result already exists"
-            ),
-            400: ERROR_RESPONSE,
-            **COMMON_ERRORS,
-        },
-    )
     def post(self, request, submission_id):
         submission = _get_submission(request, submission_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        _result, created = lifecycle.submission_rerun(
+        _result, created = api_submissions.submission_rerun(
             submission=submission,
-            **_viewer(request),
+            **selectors.request_owner(request),
             scale=data["scale"],
             model_name=data.get("model"),
             output_format=data["format"],
@@ -278,46 +215,31 @@ class SubmissionResultCreateApi(APIView):
         )
 
 
+@schema.submission_original
 class SubmissionOriginalApi(APIView):
     """The uploaded original, as it was received."""
 
-    @extend_schema(
-        operation_id="submissions_original",
-        responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            302: OpenApiResponse(description="Redirect to a short-lived signed URL (S3 storage)"),
-            **COMMON_ERRORS,
-        },
-    )
     def get(self, request, submission_id):
         submission = _get_submission(request, submission_id)
         return stored_file_response(submission.original.storage, submission.original.name)
 
 
+@schema.result_output
 class ResultOutputApi(APIView):
     """A succeeded result's image (PNG, WebP or JPEG as requested)."""
 
-    @extend_schema(
-        operation_id="results_output",
-        responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            302: OpenApiResponse(description="Redirect to a short-lived signed URL (S3 storage)"),
-            **COMMON_ERRORS,
-        },
-    )
     def get(self, request, result_id):
         result = selectors.result_get_visible(result_id=result_id, **_viewer(request))
         if result is None or result.status != Result.Status.SUCCEEDED:
             raise Http404
-        return stored_file_response(
-            result.output.storage, result.output.name, content_type=CONTENT_TYPES.get(result.output_format)
-        )
+        content_type = Result.OutputFormat(result.output_format).content_type
+        return stored_file_response(result.output.storage, result.output.name, content_type=content_type)
 
 
+@schema.model_list
 class ModelListApi(APIView):
     """The models this server can run, with their scales."""
 
-    @extend_schema_serializer(component_name="EngineModel")
     class OutputSerializer(serializers.Serializer):
         name = serializers.CharField()
         description = serializers.CharField()
@@ -327,7 +249,6 @@ class ModelListApi(APIView):
             child=serializers.IntegerField(), help_text="scales at which it is used when no model is named"
         )
 
-    @extend_schema(operation_id="models_list", responses={200: OutputSerializer(many=True), **COMMON_ERRORS})
     def get(self, request):
         defaults = {scale: engine_provider.default_model_name(scale) for scale in SUPPORTED_SCALES}
         models = [

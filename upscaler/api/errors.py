@@ -2,8 +2,10 @@
 
     {"error": {"code": "<machine-readable>", "message": "<for humans>", "fields": {"<field>": ["..."]}}}
 
-`fields` is present for input errors only. Services raise Django ValidationErrors with a code;
-this handler maps them (and DRF's own exceptions) to a status and this shape.
+`fields` is present for input errors only. Services raise Django ValidationErrors that name
+their field ({"scale": [ValidationError(message, code=...)]}); this handler turns them (and DRF's
+own exceptions) into a status and this shape, with the first error's code as `code`. Each field
+is named as the API calls it (image, image_url, scale, model, format, callback_url).
 """
 
 from __future__ import annotations
@@ -15,21 +17,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from upscaler.services.lifecycle import IdempotencyKeyReusedError
+from upscaler.services.api_submissions import IdempotencyKeyReusedError
 from upscaler.services.quotas import QuotaExceededError
 
 logger = logging.getLogger(__name__)
-
-# Which request field a service ValidationError belongs to, by its code.
-FIELD_OF_CODE = {
-    "bad_scale": "scale",
-    "unknown_model": "model",
-    "bad_format": "format",
-    "bad_callback_url": "callback_url",
-}
-URL_CODE_PREFIX = "url_"
 
 DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -91,11 +85,15 @@ def exception_handler(exc, context):
 
 
 def _service_validation_error(exc: DjangoValidationError) -> Response:
-    code = exc.code or "invalid"
-    message = " ".join(exc.messages)
-    field = "image_url" if code.startswith(URL_CODE_PREFIX) else FIELD_OF_CODE.get(code, "image")
+    if hasattr(exc, "error_dict"):
+        errors, fields = exc.error_dict, exc.message_dict
+    else:
+        # A refusal that names no field is about the request as a whole, as in DRF's own errors.
+        key = api_settings.NON_FIELD_ERRORS_KEY
+        errors, fields = {key: exc.error_list}, {key: exc.messages}
+    first = next(error for field_errors in errors.values() for error in field_errors)
     return Response(
-        error_body(code, message, {field: exc.messages}), status=status.HTTP_400_BAD_REQUEST
+        error_body(first.code or "invalid", " ".join(exc.messages), fields), status=status.HTTP_400_BAD_REQUEST
     )
 
 

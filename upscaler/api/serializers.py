@@ -10,24 +10,21 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from upscaler import notifications
 from upscaler.models import Result
 
-CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg"}
 # A submission's overall status: the most active state among its results wins.
-STATUS_ORDER = ("running", "queued")
+STATUS_ORDER = (Result.Status.RUNNING, Result.Status.QUEUED)
 
 
-def submission_status(results: list[Result]) -> str:
+def aggregate_status(results: list[Result]) -> str:
+    """One status for a submission from its results' (the API's `status` of a submission; the
+    page's polling answer is selectors.submission_status_payload)."""
     statuses = {r.status for r in results}
     for status in STATUS_ORDER:
         if status in statuses:
             return status
-    return results[-1].status if results else "queued"
-
-
-def websocket_url(request, submission_id) -> str:
-    scheme = "wss" if request.is_secure() else "ws"
-    return f"{scheme}://{request.get_host()}/ws/submissions/{submission_id}/"
+    return results[-1].status if results else Result.Status.QUEUED
 
 
 class FileOutputSerializer(serializers.Serializer):
@@ -84,7 +81,7 @@ class ResultOutputSerializer(serializers.Serializer):
             "url": request.build_absolute_uri(reverse("api:result-output", args=[result.id])),
             "width": result.output_width,
             "height": result.output_height,
-            "content_type": CONTENT_TYPES.get(result.output_format, "application/octet-stream"),
+            "content_type": Result.OutputFormat(result.output_format).content_type,
         }
 
 
@@ -104,7 +101,7 @@ class SubmissionOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=Result.Status.choices))
     def get_status(self, submission) -> str:
-        return submission_status(self._results(submission))
+        return aggregate_status(self._results(submission))
 
     def get_progress(self, submission) -> int:
         results = self._results(submission)
@@ -142,7 +139,9 @@ class SubmissionOutputSerializer(serializers.Serializer):
 
         return {
             "self": url("api:submission-detail"),
-            "websocket": websocket_url(request, submission.id),
+            "websocket": notifications.websocket_url(
+                secure=request.is_secure(), host=request.get_host(), submission_id=submission.id
+            ),
             "cancel": url("api:submission-cancel"),
             "results": url("api:submission-results"),
         }

@@ -158,10 +158,9 @@ def run_case(args) -> dict:
 
 
 def _naive_model(path):
-    from upscaler.engine.archs import SRResNet, SRResNetConfig
-    from upscaler.engine.weights import read_metadata
+    from upscaler.engine.weights import build_generator, read_metadata
 
-    return SRResNet(SRResNetConfig.from_dict(read_metadata(path)["hyperparameters"])).eval()
+    return build_generator(read_metadata(path), source=path).eval()
 
 
 def _run_naive(path, source, repeats: int) -> list[float]:

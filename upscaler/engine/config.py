@@ -8,18 +8,19 @@ from pathlib import Path
 #: The scales every part of the service offers (each model lists the ones it has).
 SUPPORTED_SCALES = (2, 3, 4, 8)
 
-#: Where the built-in weight files are shipped (inside the package).
-PACKAGE_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+#: The engine's own folder of shipped weight files, so that the engine (and its CLI and bench) finds
+#: them without the Django project around it.
+PACKAGE_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 #: 4096² input: enough for photos; x2 of it is the largest output we allow by default.
 DEFAULT_MAX_INPUT_PIXELS = 4096 * 4096
 #: 8192² output = 64 MP, 192 MiB as 8-bit RGB; a 2048² input at x4 fits exactly.
 DEFAULT_MAX_OUTPUT_PIXELS = 8192 * 8192
 #: Margin of LR context around each tile. It must cover the network's receptive-field radius
-#: for tiled output to equal whole-image output. For our SRResNets the engine computes that radius
-#: exactly (40 LR px for SRResNet-16, see upscaler.engine.runtime.receptive_field_radius) and
-#: uses it instead, so this value only applies to third-party architectures, whose reach we do
-#: not know; 40 covers the effective reach of ESRGAN-class models in practice.
+#: for tiled output to equal whole-image output. For our own architectures the engine knows that
+#: radius exactly (`receptive_radius` of SRResNetConfig and SPANConfig: 40 LR px for SRResNet-16,
+#: 20 for SPAN-6) and uses it instead, so this value only applies to third-party architectures,
+#: whose reach we do not know; 40 covers the effective reach of ESRGAN-class models in practice.
 DEFAULT_TILE_OVERLAP = 40
 
 DEVICES_HELP = '"auto", "cpu", "cuda" or "cuda:N"'

@@ -1,6 +1,6 @@
-"""Inference-time rewrites of a trained SRResNet that keep its function: BN folding, layout.
+"""Inference-time rewrites of a trained network that keep its function: BN folding, layout.
 
-Measured on the 2-core AVX2 CPU (docs/PERF-NOTES.md): channels_last is the big win (2.4×),
+Measured on the 2-core AVX2 CPU when the engine was tuned: channels_last is the big win (2.4×),
 folding batch norm into the preceding convolution adds a little and saves a pass over memory.
 torch.compile is not used: ~25 s of compile per process for no gain here.
 """
@@ -15,7 +15,9 @@ import sys
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from upscaler.engine.archs.span import SPAN
 from upscaler.engine.archs.srresnet import SRResNet
 
 logger = logging.getLogger(__name__)
@@ -30,27 +32,15 @@ _allocator_tuned = False
 
 
 @torch.no_grad()
-def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
-    """A conv computing bn(conv(x)) with BN's running statistics (eval-mode BN only)."""
-    fused = copy.deepcopy(conv)
-    if fused.bias is None:
-        fused.bias = nn.Parameter(torch.zeros(conv.out_channels, dtype=conv.weight.dtype))
-    factor = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    fused.weight.copy_(conv.weight * factor.reshape(-1, 1, 1, 1))
-    fused.bias.copy_((fused.bias - bn.running_mean) * factor + bn.bias)
-    return fused
-
-
-@torch.no_grad()
 def fold_batch_norm(model: SRResNet) -> SRResNet:
     """A copy of `model` with every BatchNorm folded into its conv (BN replaced by Identity)."""
     model = copy.deepcopy(model).eval()
     if model.config.norm != "batch":
         return model
     for block in model.body:
-        block.conv1, block.bn1 = fold_conv_bn(block.conv1, block.bn1), nn.Identity()
-        block.conv2, block.bn2 = fold_conv_bn(block.conv2, block.bn2), nn.Identity()
-    model.body_conv, model.body_norm = fold_conv_bn(model.body_conv, model.body_norm), nn.Identity()
+        block.conv1, block.bn1 = fuse_conv_bn_eval(block.conv1, block.bn1), nn.Identity()
+        block.conv2, block.bn2 = fuse_conv_bn_eval(block.conv2, block.bn2), nn.Identity()
+    model.body_conv, model.body_norm = fuse_conv_bn_eval(model.body_conv, model.body_norm), nn.Identity()
     return model
 
 
@@ -141,9 +131,13 @@ class InferenceSRResNet(nn.Module):
 
 
 def prepare_model(model: nn.Module, device: torch.device) -> nn.Module:
-    """Eval mode, no grads, BN folded and in-place skips (SRResNet), on `device`, channels_last."""
+    """Eval mode, no grads, on `device`, channels_last; an SRResNet also gets BN folded and the
+    in-place, sub-pixel-tail graph of InferenceSRResNet, a SPAN its fused convs (a copy, if
+    it came in training form). Any other module is prepared in place and returned."""
     if isinstance(model, SRResNet):
         model = InferenceSRResNet(fold_batch_norm(model))
+    elif isinstance(model, SPAN) and not model.is_fused:
+        model = copy.deepcopy(model).fuse()
     model = model.eval().requires_grad_(False).to(device)
     return model.to(memory_format=torch.channels_last)
 

@@ -2,8 +2,10 @@
 
 Three kinds of model:
 - "bicubic": Pillow's bicubic interpolation, always present, honestly named (no network);
-- "srresnet": our generators (SRResNet / SRGAN), `<name>-x<scale>.safetensors` files with
-  srsite metadata; the scales of one name form one model;
+- "srresnet": our generators, `<name>-x<scale>.safetensors` files with srsite metadata, whose
+  "architecture" says which network (SRResNet, also for SRGAN, or SPAN); the scales of one name
+  form one model. The kind keeps its first architecture's name: the API and the time estimates
+  key on it;
 - "spandrel": third-party files an admin registered with `register_model_file`, which validated
   them with spandrel and wrote a `<name>.model.json` sidecar (so listing needs no torch).
 A random-weight network is never a model: only files on disk are listed.

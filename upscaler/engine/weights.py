@@ -5,8 +5,9 @@ key, "srsite", whose value is a JSON object:
 
     format_version  1
     name            model family, e.g. "srresnet" or "srgan" (scales of a family share a name)
-    architecture    "SRResNet"
-    hyperparameters SRResNetConfig fields (scale, n_blocks, n_channels, norm, ...)
+    architecture    "SRResNet" (tensors in the trainable form, batch norm unfolded) or "SPAN"
+                    (tensors in the fused inference form: plain 3×3 convs, no training branches)
+    hyperparameters SRResNetConfig or SPANConfig fields (scale, n_blocks, n_channels, ...)
     scale           2 | 3 | 4 | 8
     description, training_data, evaluation (table of metrics), licence, created (ISO date)
     sha256          of the tensors (names, dtypes, shapes, bytes in name order): a corrupt or
@@ -19,6 +20,7 @@ torch.load(weights_only=True), never a full unpickler; TorchScript is refused.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 METADATA_KEY = "srsite"
 FORMAT_VERSION = 1
-ARCHITECTURES = ("SRResNet",)
+ARCHITECTURES = ("SRResNet", "SPAN")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 #: A safetensors header larger than this is not a weights file we want to parse.
 MAX_HEADER_BYTES = 16 * 1024 * 1024
@@ -103,22 +105,34 @@ def tensors_sha256(state_dict: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+def _stored_form(model: nn.Module) -> tuple[str, nn.Module]:
+    """(architecture name, the module whose state_dict is stored) for a model we ship.
+
+    An SRResNet is stored as trained (batch norm unfolded, so the file stays the trainable form);
+    a SPAN in its served form, fused, so that loading needs no training branches. The caller's
+    model is never changed.
+    """
+    from upscaler.engine.archs import SPAN, SRResNet
+
+    if isinstance(model, SRResNet):
+        return "SRResNet", model
+    if isinstance(model, SPAN):
+        return "SPAN", model if model.is_fused else copy.deepcopy(model).fuse()
+    raise WeightsError(f"save_weights stores SRResNet and SPAN models, not {type(model).__name__}")
+
+
 def save_weights(path: str | os.PathLike, model: nn.Module, metadata: dict[str, Any] | None = None) -> Path:
-    """Write an SRResNet's weights with metadata, atomically. Returns the path written.
+    """Write an SRResNet's or a SPAN's weights with metadata, atomically. Returns the path written.
 
     architecture, hyperparameters and scale come from the model; `metadata` adds name,
     description, training_data, evaluation, licence (and may not contradict the model).
-    Batch norm must not be folded: we store the trainable form.
     """
     from safetensors.torch import save_file
 
-    from upscaler.engine.archs.srresnet import SRResNet
-
-    if not isinstance(model, SRResNet):
-        raise WeightsError(f"save_weights stores SRResNet models, not {type(model).__name__}")
+    architecture, model = _stored_form(model)
     path = Path(path)
     config = model.config
-    derived = {"architecture": "SRResNet", "hyperparameters": config.to_dict(), "scale": config.scale}
+    derived = {"architecture": architecture, "hyperparameters": config.to_dict(), "scale": config.scale}
     metadata = dict(metadata or {})
     for key, value in derived.items():
         if key in metadata and metadata[key] != value:
@@ -190,18 +204,27 @@ def load_state_dict_strict(model: nn.Module, state_dict: dict[str, torch.Tensor]
     model.load_state_dict(state_dict, strict=True)
 
 
-def load_generator(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
-    """Build the SRResNet described by a weights file and load it strictly (on CPU, fp32)."""
-    from upscaler.engine.archs.srresnet import SRResNet, SRResNetConfig
+def build_generator(metadata: dict[str, Any], *, source: Any) -> nn.Module:
+    """The untrained network a file's metadata describes, in the form its tensors are stored in:
+    SRResNet(config), or SPAN(config, fused=True)."""
+    from upscaler.engine.archs import SPAN, SPANConfig, SRResNet, SRResNetConfig
 
-    state_dict, metadata = load_weights(path)
+    architecture = metadata["architecture"]
+    config_class = SPANConfig if architecture == "SPAN" else SRResNetConfig
     try:
-        config = SRResNetConfig.from_dict(metadata["hyperparameters"])
+        config = config_class.from_dict(metadata["hyperparameters"])
     except (TypeError, ValueError) as exc:
-        raise WeightsError(f"{path}: bad hyper-parameters ({exc})") from exc
+        raise WeightsError(f"{source}: bad hyper-parameters ({exc})") from exc
     if config.scale != metadata["scale"]:
-        raise WeightsError(f"{path}: scale {metadata['scale']} disagrees with hyper-parameters")
-    model = SRResNet(config)
+        raise WeightsError(f"{source}: scale {metadata['scale']} disagrees with hyper-parameters")
+    return SPAN(config, fused=True) if architecture == "SPAN" else SRResNet(config)
+
+
+def load_generator(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
+    """Build the generator (SRResNet or SPAN) a weights file describes and load it strictly (on
+    CPU, fp32)."""
+    state_dict, metadata = load_weights(path)
+    model = build_generator(metadata, source=path)
     load_state_dict_strict(model, state_dict, source=path)
     return model.eval(), metadata
 
@@ -210,7 +233,11 @@ def load_generator(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
 
 
 def load_third_party(path: str | os.PathLike) -> Any:
-    """A spandrel ImageModelDescriptor for a .pth / .safetensors file, loaded safely on CPU."""
+    """A spandrel ImageModelDescriptor for a .pth / .safetensors file, loaded safely on CPU.
+
+    Run it by calling the descriptor (`descriptor(x)`), never `descriptor.model`: the call pads to
+    the architecture's size requirements, applies its call_fn, crops and clamps.
+    """
     import torch
 
     path = Path(path)
@@ -230,8 +257,7 @@ def load_third_party(path: str | os.PathLike) -> Any:
     if not isinstance(state_dict, dict):
         raise WeightsError(f"{path.name}: does not contain a state dict")
 
-    from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError
-    from spandrel.__helpers.canonicalize import canonicalize_state_dict
+    from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError, canonicalize_state_dict
 
     try:
         descriptor = ModelLoader(device="cpu").load_from_state_dict(canonicalize_state_dict(state_dict))

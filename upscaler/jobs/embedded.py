@@ -38,7 +38,7 @@ class LifespanApp:
 def _resume_jobs() -> None:
     from django.db import connections
 
-    from upscaler.services.results import results_resume_embedded
+    from upscaler.services.result_queue import results_resume_embedded
 
     try:
         count = results_resume_embedded()

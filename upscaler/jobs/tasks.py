@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connections
 
 from srsite.logs import log_context
@@ -18,6 +19,8 @@ from upscaler.services.results import DATABASE_UNAVAILABLE, ClaimOutcome, Databa
 from upscaler.services.retention import submissions_purge_old
 from upscaler.services.webhooks import webhook_deliver, webhook_retry_in
 
+# What Celery raises inside a job whose soft time limit passed: the service records a timeout.
+TIMEOUT_EXCEPTIONS = (SoftTimeLimitExceeded,)
 # A duplicate delivery of a job still running elsewhere is retried after its lease; if that
 # worker died, the retry takes the job over.
 MAX_LEASE_RETRIES = 5
@@ -34,7 +37,9 @@ def _database_backoff(retries: int) -> float:
 @shared_task(name="upscaler.result_process", bind=True, max_retries=MAX_LEASE_RETRIES + MAX_DATABASE_RETRIES)
 def result_process_task(self, result_id: str, resume_attempt: int | None = None) -> str:
     try:
-        report = result_process(result_id=result_id, resume_attempt=resume_attempt)
+        report = result_process(
+            result_id=result_id, resume_attempt=resume_attempt, timeout_exceptions=TIMEOUT_EXCEPTIONS
+        )
     except (DatabaseUnavailable, *DATABASE_UNAVAILABLE) as exc:
         # The broken connection must not be reused by the retry.
         for connection in connections.all(initialized_only=True):

@@ -6,9 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from upscaler import notifications, selectors
-
-# Application close code: the submission does not exist or belongs to someone else.
-CLOSE_FORBIDDEN = 4403
+from upscaler.notifications import CLOSE_FORBIDDEN
 
 
 class SubmissionConsumer(AsyncJsonWebsocketConsumer):

@@ -25,6 +25,10 @@ from upscaler.selectors.tokens import (  # noqa: F401
 from upscaler.selectors.usage import (  # noqa: F401
     owner_output_pixels_since,
 )
+from upscaler.selectors.viewers import (  # noqa: F401
+    request_owner,
+    request_viewer,
+)
 from upscaler.selectors.visibility import (  # noqa: F401
     owner_filter,
     result_get_files_viewable,

@@ -28,8 +28,9 @@ def submission_events(*, submission_id) -> list[dict]:
 
 
 def submission_get_by_idempotency_key(*, owner, key: str) -> Submission | None:
-    """Keys belong to signed-in owners only (an anonymous user or None has none)."""
-    if not key or owner is None or not getattr(owner, "is_authenticated", False):
+    """Keys belong to signed-in owners only: `owner` None (an anonymous visitor, see
+    selectors.request_owner) has none."""
+    if not key or owner is None:
         return None
     return Submission.objects.filter(owner=owner, idempotency_key=key).first()
 

@@ -1,1 +1,3 @@
-"""Services own every write: submissions (uploads), results (job lifecycle), references."""
+"""Services own every write and every rule, one module per subject: submissions (uploads),
+result_queue (create, cancel), results (running a job), api_submissions, reviews, deletion,
+the derived files, quotas, tokens, webhooks, recovery and retention."""

@@ -1,4 +1,4 @@
-"""Downloads of a result in another format (PNG, WebP, JPEG), converted once by the engine's
+"""Downloads of a result in each output format (Result.OutputFormat), converted once by the engine's
 writer (which carries the original's metadata: ICC profile, EXIF, DPI) and cached in storage."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from upscaler.integrations import engine_provider
 from upscaler.models import Result, format_extension
 from upscaler.services.derived_files import derived_file_ensure
 
-CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg"}
-FORMATS = tuple(CONTENT_TYPES)
+OutputFormat = Result.OutputFormat
 # Quality of lossy downloads: visually transparent, so the comparison stays honest.
 LOSSY_QUALITY = 92
 
@@ -20,18 +19,16 @@ def download_name(result: Result, fmt: str) -> str:
     return f"downloads/{result.submission_id}/{result.id}.{format_extension(fmt)}"
 
 
-def download_names(*, result_ids, submission_id) -> list[str]:
-    """Every cached download a submission's results may have (for deletion)."""
-    return [
-        f"downloads/{submission_id}/{rid}.{format_extension(fmt)}" for rid in result_ids for fmt in FORMATS
-    ]
+def download_names(*, results) -> list[str]:
+    """Every cached download these results may have (for deletion)."""
+    return [download_name(result, fmt) for result in results for fmt in OutputFormat.values]
 
 
 def result_download_ensure(*, result: Result, fmt: str) -> str:
-    """The storage name of `result`'s output in `fmt` ("png", "webp" or "jpeg"), converting it
+    """The storage name of `result`'s output in `fmt` (an OutputFormat value), converting it
     the first time. The stored output itself is used when it already has that format."""
-    if fmt not in CONTENT_TYPES:
-        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    if fmt not in OutputFormat.values:
+        raise ValueError(f"format must be one of {OutputFormat.values}, got {fmt!r}")
     if result.status != Result.Status.SUCCEEDED:
         raise ValueError("only a succeeded result can be downloaded")
     if fmt == result.output_format:

@@ -32,8 +32,8 @@ def quota_lock(*, user, session_key: str | None) -> None:
         return
     if not connection.in_atomic_block:
         raise RuntimeError("quota_lock outside a transaction would be released at once")
-    signed_in = user is not None and user.is_authenticated
-    owner = f"user:{user.pk}" if signed_in else f"session:{session_key}"
+    # `user` is an owner as services take it: a user, or None for an anonymous one.
+    owner = f"user:{user.pk}" if user is not None else f"session:{session_key}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"srsite-quota:{owner}"])
 

@@ -37,8 +37,8 @@ def results_reap_stale() -> ReapReport:
         )
         for result in stale:
             if result.attempts >= settings.UPSCALER_JOB_MAX_ATTEMPTS:
-                results.finish_failed(
-                    result,
+                results.result_fail(
+                    result=result,
                     attempt=result.attempts,
                     error=f"The worker running this job stopped responding; gave up after "
                     f"{result.attempts} attempt(s).",

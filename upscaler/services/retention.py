@@ -1,5 +1,5 @@
 """Retention: submissions with no activity for UPSCALER_RETENTION_DAYS are deleted with their
-results and files, through the one deletion path (reviews.submission_delete). Gallery items
+results and files, through the one deletion path (deletion.submissions_delete). Gallery items
 (approved or featured) are kept whatever their age."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from upscaler.models import Result, Submission
-from upscaler.services.reviews import submission_delete
+from upscaler.services.deletion import submissions_delete
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def submissions_purge_old(*, days: int | None = None, dry_run: bool = False, now
         ids = list(expired.order_by("created").values_list("pk", flat=True)[:BATCH_SIZE])
         if not ids:
             break
-        deleted += submission_delete(submission_ids=ids)
+        deleted += submissions_delete(submission_ids=ids)
     if deleted:
         logger.info("retention: deleted %d submission(s) and %d result(s) older than %d days",
                     deleted, results, days)

@@ -24,9 +24,9 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
     """Create a named token for `user`; returns (token, key). The key cannot be recovered later."""
     name = name.strip()
     if not name:
-        raise ValidationError("Give the token a name.", code="required")
+        raise ValidationError({"name": ValidationError("Give the token a name.", code="required")})
     if len(name) > ApiToken._meta.get_field("name").max_length:
-        raise ValidationError("The name is too long.", code="max_length")
+        raise ValidationError({"name": ValidationError("The name is too long.", code="max_length")})
     key = KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
     try:
         with transaction.atomic():
@@ -38,7 +38,8 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
                 created=timezone.now(),
             )
     except IntegrityError as exc:
-        raise ValidationError(f"You already have a token named {name!r}.", code="unique") from exc
+        error = ValidationError(f"You already have a token named {name!r}.", code="unique")
+        raise ValidationError({"name": error}) from exc
     return token, key
 
 

@@ -10,8 +10,6 @@ from upscaler.models import Result, Submission
 
 register = template.Library()
 
-DOWNLOAD_FORMATS = (("png", "PNG"), ("webp", "WebP"), ("jpeg", "JPEG"))
-
 
 @register.inclusion_tag("upscaler/_viewer.html")
 def comparison_viewer(result: Result, lazy: bool = False) -> dict:
@@ -29,15 +27,8 @@ def comparison_viewer(result: Result, lazy: bool = False) -> dict:
             {"key": "truth", "label": "Ground truth",
              "src": reverse("upscaler:submission-ground-truth", args=[submission.id])}
         )
-    return {
-        "images": images,
-        "left": images[0],
-        "right": images[1],
-        # Known before the job ends: the output is exactly the input times the scale.
-        "width": result.output_width or submission.width * result.scale,
-        "height": result.output_height or submission.height * result.scale,
-        "lazy": lazy,
-    }
+    width, height = result.target_size
+    return {"images": images, "left": images[0], "right": images[1], "width": width, "height": height, "lazy": lazy}
 
 
 @register.inclusion_tag("upscaler/_downloads.html")
@@ -45,7 +36,7 @@ def result_downloads(result: Result) -> dict:
     return {
         "links": [
             {"label": label, "format": fmt, "href": reverse("upscaler:result-download", args=[result.id, fmt])}
-            for fmt, label in DOWNLOAD_FORMATS
+            for fmt, label in Result.OutputFormat.choices
         ]
     }
 

@@ -66,6 +66,8 @@ def test_upload_progress_comparison_and_downloads(site, page, tmp_path):
     errors = watch_errors(page)
     page.goto(site + "/")
     screenshot(page, "upload-empty")
+    # The file input is named by the dropzone's text (aria-labelledby), as a screen reader says it.
+    assert page.get_by_label(re.compile("Drop an image here")).get_attribute("type") == "file"
 
     # Client-side checks: a file that is not an image is refused before any upload.
     not_image = tmp_path / "notes.txt"
@@ -87,7 +89,10 @@ def test_upload_progress_comparison_and_downloads(site, page, tmp_path):
     progress = section.locator(".progress-panel")
     assert progress.is_visible()
     assert section.locator(".status-pill").inner_text() in ("Queued", "Running")
-    assert section.locator(".progress-track[role=progressbar]").get_attribute("aria-valuenow") is not None
+    track = section.locator(".progress-track[role=progressbar]")
+    assert track.get_attribute("aria-valuenow") is not None
+    # A screen reader hears what the panel shows, not just a number.
+    assert re.fullmatch(r"Waiting|Working|(Tile \d+ of \d+, )?\d+%", track.get_attribute("aria-valuetext"))
     page.wait_for_function("() => document.getElementById('live').textContent.includes('Live')")
     screenshot(page, "progress")
 
@@ -249,3 +254,25 @@ def test_only_the_chosen_models_scales_are_offered(site, page):
     assert page.locator("#model-description").inner_text() == "A test model"
     page.locator('select[name="model"]').select_option("bicubic")
     assert page.locator("#scales label:visible").all_inner_texts() == ["×2", "×3", "×4", "×8"]
+
+
+def test_the_api_docs_render_under_the_sites_policy(site, page):
+    errors = watch_errors(page)
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(site + "/api/docs/")
+    # Swagger UI ran: it fetched the schema and drew its title and one block per operation.
+    title = page.locator(".swagger-ui .info .title")
+    title.wait_for()
+    assert "srsite API" in title.inner_text()
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    assert page.locator(".swagger-ui .opblock").count() >= 7
+    assert "/api/v1/submissions/" in page.locator(".swagger-ui").inner_text()
+    screenshot(page, "api-docs")
+    assert errors == []
+    # No script was refused. drf-spectacular's page also has a small inline <style> (margin, background
+    # colour), which style-src 'self' refuses; Swagger UI's own stylesheet is a file and applies.
+    assert all(message.startswith("Applying inline style") for message in refused), refused
+    assert page.locator(".swagger-ui .opblock-summary-method").first.evaluate(
+        "el => getComputedStyle(el).color") == "rgb(255, 255, 255)"  # swagger-ui.css applied

@@ -1,11 +1,16 @@
 """The deployment files, checked by reading (no Docker engine here): .env.example names every
 variable the settings read; compose.yaml's commands, config files, queues and build stages exist
-in the project; the Dockerfile's shape (stages, non-root user, healthcheck, CUDA-capable torch)."""
+in the project; the Dockerfile's shape (stages, non-root user, healthcheck, CUDA-capable torch).
+And the settings package itself: what each environment's module reads, loaded in a subprocess."""
 
 from __future__ import annotations
 
+import ast
+import json
+import os
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,8 +18,26 @@ import yaml
 from django.conf import settings
 from django.core.management import get_commands
 
+from srsite.logs import TEXT_FORMAT
+from upscaler.tests.support.servers import PYTHON
+
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS_FILES = [*sorted((ROOT / "srsite" / "settings").glob("*.py")), ROOT / "gunicorn.conf.py"]
+SETTINGS_DIR = ROOT / "srsite" / "settings"
+# Settings modules that only tests load: pytest's own, and the one of the servers and workers the
+# integration tests start (it reads TEST_ONLY_KNOBS). Not part of what a deployment configures.
+TEST_ONLY_SETTINGS = ("test.py", "integration.py")
+# Everything a deployment reads: the settings, gunicorn's config, and the log variables (srsite/logs.py
+# reads them for both).
+SETTINGS_FILES = [
+    *sorted(p for p in SETTINGS_DIR.glob("*.py") if p.name not in TEST_ONLY_SETTINGS),
+    ROOT / "gunicorn.conf.py",
+    ROOT / "srsite" / "logs.py",
+]
+# Shortened only by the integration tests, to see crash recovery within seconds.
+TEST_ONLY_KNOBS = {
+    "UPSCALER_BROKER_RESTORE_SECONDS", "UPSCALER_BROKER_VISIBILITY_TIMEOUT", "UPSCALER_REAP_INTERVAL_SECONDS",
+    "UPSCALER_WORKER_HEARTBEAT_SECONDS", "UPSCALER_JOB_REQUEUE_SECONDS", "UPSCALER_PROGRESS_INTERVAL",
+}
 # env.str("NAME", ...), env.list(\n "NAME" ...), os.environ["NAME"], os.environ.get("NAME"),
 # os.getenv("NAME"), and gunicorn.conf.py's _env("NAME", ...).
 READ_PATTERNS = [
@@ -54,7 +77,7 @@ def test_env_example_lists_every_variable_the_settings_read():
     read = variables_read(SETTINGS_FILES)
     # Sanity: the parser sees the settings (multi-line calls included).
     assert {"DJANGO_SECRET_KEY", "UPSCALER_WEIGHTS_DIRS", "UPSCALER_JOB_LEASE_SECONDS",
-            "AWS_STORAGE_BUCKET_NAME", "GUNICORN_WORKERS"} <= read
+            "AWS_STORAGE_BUCKET_NAME", "GUNICORN_WORKERS", "DJANGO_LOG_FORMAT", "UPSCALER_REDIS_PREFIX"} <= read
     missing = sorted(read - env_example_names())
     assert not missing, f".env.example lacks {missing}"
 
@@ -184,3 +207,131 @@ def test_the_image_installs_the_pinned_cuda_capable_torch():
     assert "pip install -r /tmp/requirements.txt" in (ROOT / "Dockerfile").read_text()
     # No CPU-only index: PyPI's default torch wheel for Linux x86_64 is the CUDA build.
     assert "download.pytorch.org/whl/cpu" not in (ROOT / "Dockerfile").read_text() + requirements
+
+
+# --- The settings package ------------------------------------------------------------------------
+
+_SETTINGS_PROBE = (
+    "import json, sys; from django.conf import settings; "
+    "print(json.dumps({name: getattr(settings, name, None) for name in sys.argv[1:]}, default=str))"
+)
+PRODUCTION_ENV = {"DJANGO_SECRET_KEY": "x" * 50, "REDIS_URL": "redis://redis.invalid:6379/0",
+                  "DATABASE_URL": "postgres://srsite@db.invalid:5432/srsite"}
+
+
+def settings_of(module: str, names: list[str], **environ: str) -> dict:
+    """Some settings of `srsite.settings.<module>` loaded by a fresh process in this environment
+    (none of the deployment's variables inherited)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "UPSCALER_", "AWS_", "CELERY_")) and k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(DJANGO_SETTINGS_MODULE=f"srsite.settings.{module}", **environ)
+    done = subprocess.run([PYTHON, "-c", _SETTINGS_PROBE, *names], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_settings_modules_are_split_by_subject():
+    # STYLE: a module past ~300 lines is split; base.py pulls each subject's module in.
+    for path in SETTINGS_DIR.glob("*.py"):
+        assert len(path.read_text().splitlines()) < 200, path.name
+    base = (SETTINGS_DIR / "base.py").read_text()
+    for subject in ("database", "storage", "security", "channels_celery", "upscaler", "api"):
+        assert f"from .{subject} import *" in base, subject
+
+
+def test_test_only_knobs_are_not_part_of_the_production_surface():
+    assert not TEST_ONLY_KNOBS & variables_read(SETTINGS_FILES)
+    assert not TEST_ONLY_KNOBS & env_example_names()
+    assert variables_read([SETTINGS_DIR / "integration.py"]) == TEST_ONLY_KNOBS
+
+
+def test_the_integration_settings_shorten_the_knobs_and_production_ignores_them():
+    knobs = {"UPSCALER_BROKER_VISIBILITY_TIMEOUT": "8", "UPSCALER_BROKER_RESTORE_SECONDS": "1",
+             "UPSCALER_REAP_INTERVAL_SECONDS": "2", "UPSCALER_WORKER_HEARTBEAT_SECONDS": "0.5",
+             "UPSCALER_JOB_REQUEUE_SECONDS": "5", "UPSCALER_PROGRESS_INTERVAL": "0"}
+    names = ["CELERY_BROKER_TRANSPORT_OPTIONS", "CELERY_BEAT_SCHEDULE", "UPSCALER_WORKER_HEARTBEAT_SECONDS",
+             "UPSCALER_JOB_REQUEUE_SECONDS", "UPSCALER_PROGRESS_INTERVAL", "CELERY_TASK_TIME_LIMIT"]
+    fast = settings_of("integration", names, **PRODUCTION_ENV, **knobs)
+    assert fast["CELERY_BROKER_TRANSPORT_OPTIONS"] == {
+        "visibility_timeout": 8, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+    assert fast["CELERY_BEAT_SCHEDULE"]["reap-stale-jobs"]["schedule"] == 2.0
+    assert "purge-old-submissions" in fast["CELERY_BEAT_SCHEDULE"]
+    assert (fast["UPSCALER_WORKER_HEARTBEAT_SECONDS"], fast["UPSCALER_JOB_REQUEUE_SECONDS"],
+            fast["UPSCALER_PROGRESS_INTERVAL"]) == (0.5, 5, 0.0)
+    production = settings_of("production", names, **PRODUCTION_ENV, **knobs)
+    assert production["CELERY_BROKER_TRANSPORT_OPTIONS"] == {
+        "visibility_timeout": production["CELERY_TASK_TIME_LIMIT"] + 300, "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 60}
+    assert production["CELERY_BEAT_SCHEDULE"]["reap-stale-jobs"]["schedule"] == 60.0
+    assert (production["UPSCALER_WORKER_HEARTBEAT_SECONDS"], production["UPSCALER_JOB_REQUEUE_SECONDS"],
+            production["UPSCALER_PROGRESS_INTERVAL"]) == (10.0, 1800, 0.25)
+    # Unset, the integration settings are production's.
+    assert settings_of("integration", names, **PRODUCTION_ENV) == production
+
+
+def test_the_log_variables_are_read_in_one_place():
+    readers = [p for p in SETTINGS_FILES if {"DJANGO_LOG_FORMAT", "DJANGO_LOG_LEVEL"} & variables_read([p])]
+    assert readers == [ROOT / "srsite" / "logs.py"]
+    # Each environment's default format, and the variables over it.
+    assert settings_of("dev", ["LOGGING"])["LOGGING"]["formatters"]["main"] == {"format": TEXT_FORMAT}
+    production = settings_of("production", ["LOGGING"], **PRODUCTION_ENV, DJANGO_LOG_LEVEL="warning")["LOGGING"]
+    assert "JsonFormatter" in production["formatters"]["main"]["()"] and production["root"]["level"] == "WARNING"
+    text = settings_of("production", ["LOGGING"], **PRODUCTION_ENV, DJANGO_LOG_FORMAT="text")["LOGGING"]
+    assert text["formatters"]["main"] == {"format": TEXT_FORMAT}
+
+
+def test_production_leaves_djangos_secure_defaults_to_django():
+    source = (SETTINGS_DIR / "production.py").read_text()
+    restated = {"SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY", "X_FRAME_OPTIONS"}
+    assigned = {target.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Name)}
+    assert not restated & assigned
+    values = settings_of("production", sorted(restated), **PRODUCTION_ENV)
+    assert values == {"SECURE_CONTENT_TYPE_NOSNIFF": True, "SECURE_REFERRER_POLICY": "same-origin",
+                      "X_FRAME_OPTIONS": "DENY"}
+
+
+def test_the_redis_prefix_and_its_old_variable_name():
+    names = ["UPSCALER_REDIS_PREFIX", "CHANNEL_LAYERS"]
+    assert settings_of("production", names, **PRODUCTION_ENV)["UPSCALER_REDIS_PREFIX"] == "srsite"
+    old = settings_of("production", names, **PRODUCTION_ENV, UPSCALER_CHANNELS_PREFIX="old")
+    assert old["UPSCALER_REDIS_PREFIX"] == "old" and old["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"] == "old"
+    both = settings_of("production", names, **PRODUCTION_ENV, UPSCALER_CHANNELS_PREFIX="old",
+                       UPSCALER_REDIS_PREFIX="new")
+    assert both["UPSCALER_REDIS_PREFIX"] == "new" and both["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"] == "new"
+
+
+def test_the_channel_layer_outwaits_its_own_blocking_reads():
+    # Its consumers wait for events with a blocking pop of brpop_timeout seconds: a read timeout
+    # no longer than that (redis-py 8's default is as long) drops every websocket idle that long.
+    from channels_redis.core import RedisChannelLayer
+
+    layers = settings_of("production", ["CHANNEL_LAYERS"], **PRODUCTION_ENV)["CHANNEL_LAYERS"]
+    (host,) = layers["default"]["CONFIG"]["hosts"]
+    assert host["address"] == PRODUCTION_ENV["REDIS_URL"]
+    assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout + 5
+
+
+def test_the_test_settings_make_one_scratch_folder_and_none_for_a_given_media_root(tmp_path):
+    scratch, media = tmp_path / "tmp", tmp_path / "media"
+    scratch.mkdir()
+    loaded = settings_of("test", ["MEDIA_ROOT", "STATIC_ROOT", "UPSCALER_WEIGHTS_DIRS"], TMPDIR=str(scratch),
+                         DJANGO_MEDIA_ROOT=str(media))
+    assert loaded["MEDIA_ROOT"] == str(media)
+    (run,) = scratch.iterdir()
+    assert run.name.startswith("srsite-test-") and not (run / "media").exists()
+    assert loaded["STATIC_ROOT"] == str(run / "static") and loaded["UPSCALER_WEIGHTS_DIRS"] == [str(run / "weights")]
+
+
+def test_the_celery_tasks_do_not_restate_the_task_policy():
+    # acks, routes, results and limits are the CELERY_* settings' (channels_celery.py), once.
+    policy = {"acks_late", "reject_on_worker_lost", "ignore_result", "queue", "soft_time_limit", "time_limit"}
+    tree = ast.parse((ROOT / "upscaler" / "jobs" / "tasks.py").read_text())
+    decorators = [d for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) for d in node.decorator_list
+                  if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "shared_task"]
+    assert len(decorators) >= 4
+    assert not policy & {keyword.arg for d in decorators for keyword in d.keywords}
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    assert settings.CELERY_TASK_IGNORE_RESULT
+    assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT

@@ -1,4 +1,5 @@
-"""notifications: the event schema and delivery from a worker thread to the server loop."""
+"""notifications: the event schema, where subscribers connect, and delivery from a worker thread
+to the server loop."""
 
 import asyncio
 import threading
@@ -19,6 +20,21 @@ def _fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+def test_the_websocket_path_is_written_once_and_is_what_the_router_routes():
+    import uuid
+
+    from upscaler.realtime.routing import websocket_urlpatterns
+
+    submission_id = uuid.uuid4()
+    path = notifications.websocket_path(submission_id)
+    assert path == f"/ws/submissions/{submission_id}/"
+    [route] = websocket_urlpatterns
+    # Channels' URLRouter matches the path without its leading slash.
+    assert route.resolve(path.removeprefix("/")).kwargs == {"submission_id": submission_id}
+    url = notifications.websocket_url(secure=True, host="example.com", submission_id=submission_id)
+    assert url == f"wss://example.com{path}"
 
 
 def test_event_schema():

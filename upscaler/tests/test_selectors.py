@@ -54,3 +54,29 @@ def test_status_has_the_events_plus_queue_positions(monkeypatch, recorded_jobs):
     assert event["status"] == "queued" and event["queue_position"] == 2 and event["metrics"] is None
     assert set(event) >= {"result", "progress", "tiles_done", "tiles_total", "output_url", "final"}
     assert selectors.submission_status_payload(submission=first)["results"][0]["queue_position"] == 1
+
+
+def _request(user=None):
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = user or AnonymousUser()
+    request.session = SessionStore()
+    return request
+
+
+def test_the_viewer_of_a_request_starts_a_session_only_when_asked():
+    request = _request()
+    assert selectors.request_viewer(request) == {"user": request.user, "session_key": None}
+    started = selectors.request_viewer(request, start_session=True)
+    assert started["session_key"] and started["session_key"] == request.session.session_key
+
+
+def test_the_owner_of_a_request_is_the_user_or_none(user):
+    anonymous = _request()
+    owner = selectors.request_owner(anonymous)
+    # An anonymous visitor owns through their (now started) session, never as a user object.
+    assert owner == {"owner": None, "session_key": anonymous.session.session_key} and owner["session_key"]
+    assert selectors.request_owner(_request(user))["owner"] == user

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write a run's EMA generator as shipped safetensors weights")
     export.add_argument("run_dir", type=Path)
-    export.add_argument("output", type=Path, help="e.g. upscaler/weights/srresnet-x4.safetensors")
+    export.add_argument("output", type=Path, help="e.g. upscaler/engine/weights/srresnet-x4.safetensors")
     export.add_argument("--family", default="srresnet", help="model family name (srresnet, srgan)")
     export.add_argument("--no-evaluate", action="store_true", help="skip the benchmark table")
 
@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--run", type=Path, help="a training run directory (its EMA generator)")
     source.add_argument("--model", help="a registered model name, run through the served engine path")
     evaluate.add_argument("--scale", type=int, default=None)
-    evaluate.add_argument("--sets", default="Set5,Set14,BSD100")
+    evaluate.add_argument("--sets", default="Set5,Set14,BSD100,held-out")
+    evaluate.add_argument("--degradation", default="clean",
+                          help="clean, jpeg75 or real (comma-separated); the clean table is always included")
     evaluate.add_argument("--output", type=Path, default=None, help="also write the markdown table here")
 
     sheet = sub.add_parser("sheet", help="HR | bicubic | PSNR | GAN comparison sheet on CC0 photos")
@@ -123,14 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "evaluate":
         from upscaler.training.evaluate import evaluate_command
 
-        table = evaluate_command(run=args.run, model=args.model, scale=args.scale, sets=tuple(args.sets.split(",")))
+        table = evaluate_command(run=args.run, model=args.model, scale=args.scale, sets=tuple(args.sets.split(",")),
+                                 degradations=degradation_list(args.degradation))
         print(table)
         if args.output:
             args.output.write_text(table)
         return 0
     if args.command == "sheet":
+        from upscaler.training.checkpoint import checkpoint_upscale, model_from_checkpoint
         from upscaler.training.evaluate import bicubic_upscale
-        from upscaler.training.export import checkpoint_upscale, model_from_checkpoint
         from upscaler.training.sheet import make_sheet
 
         methods, scales = {}, set()
@@ -183,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
         print(table)
         return 0
     return 2
+
+
+def degradation_list(value: str) -> tuple[str, ...]:
+    """'jpeg75' → ('clean', 'jpeg75'): the clean table always comes first, for comparison."""
+    asked = [d.strip() for d in value.split(",") if d.strip()]
+    return ("clean", *[d for d in asked if d != "clean"])
 
 
 def _merged_resumable(args: argparse.Namespace, config_class: type) -> TrainConfig:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
+from upscaler.engine.archs import SPAN
 from upscaler.engine.weights import save_weights
-from upscaler.training.checkpoint import load_checkpoint, total_cpu_seconds
-from upscaler.training.train import best_val_psnr, model_from_state, super_resolve
+from upscaler.training.checkpoint import checkpoint_upscale, model_from_checkpoint, total_cpu_seconds
+from upscaler.training.evaluate import bicubic_upscale, evaluate, markdown_table, table_as_metadata
+from upscaler.training.train import best_val_psnr
 
 TRAINING_DATA = ("T91 (Yang et al. 2010) + BSD200 (BSDS300 train split), every 20th image held out "
                  "for validation; LR by Pillow bicubic (antialiased) downscaling")
@@ -19,22 +19,19 @@ DESCRIPTIONS = {
     "srresnet": "SRResNet-family generator trained for PSNR (Charbonnier loss): faithful, smooth detail.",
     "srgan": "SRGAN generator fine-tuned with an adversarial + discriminator-feature (SRPGAN) loss: "
              "sharper textures, lower PSNR; may invent detail.",
+    "span": "SPAN (swift parameter-free attention network) trained for PSNR (Charbonnier loss): "
+            "all of its work at low resolution, so several times cheaper per pixel than SRResNet.",
 }
 
 
-def model_from_checkpoint(path: Path) -> tuple[torch.nn.Module, dict]:
-    checkpoint = load_checkpoint(path)
-    return model_from_state(checkpoint), checkpoint
-
-
-def checkpoint_upscale(model: torch.nn.Module):
-    """Whole-image inference for evaluation (benchmark images are small enough)."""
-    return lambda lr: super_resolve(model, lr, channels_last=True)
-
-
 def export_run(run_dir: Path, out_path: Path, *, family: str, evaluate_benchmarks: bool = True) -> dict:
-    """Write the run's EMA generator to `out_path`; returns the metadata written."""
+    """Write the run's EMA generator to `out_path`; returns the metadata written.
+
+    A SPAN is fused first: the benchmark table then measures the very network the file serves.
+    """
     model, checkpoint = model_from_checkpoint(Path(run_dir) / "checkpoint.pt")
+    if isinstance(model, SPAN):
+        model = model.fuse()
     scale = model.config.scale
     history = json.loads(checkpoint["history"])
     metadata = {
@@ -58,8 +55,6 @@ def export_run(run_dir: Path, out_path: Path, *, family: str, evaluate_benchmark
         },
     }
     if evaluate_benchmarks:
-        from upscaler.training.evaluate import bicubic_upscale, evaluate, markdown_table, table_as_metadata
-
         table = evaluate({f"{family}-x{scale} (ours)": checkpoint_upscale(model),
                           "bicubic (ours, Pillow)": bicubic_upscale(scale)}, scale)
         metadata["evaluation"] = table_as_metadata(table)

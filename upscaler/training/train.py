@@ -29,8 +29,10 @@ from upscaler.training.checkpoint import (
     capture_rng,
     earlier_cpu_seconds,
     load_checkpoint,
+    model_from_state,
     restore_rng,
     save_checkpoint,
+    super_resolve,
     total_cpu_seconds,
 )
 from upscaler.training.degradations import FIXED_DEGRADATIONS, fixed_degradation, preset
@@ -106,23 +108,8 @@ def ema_update_fn(decay: float):
     return update
 
 
-def ema_weights(checkpoint: dict) -> dict[str, torch.Tensor]:
-    """The EMA generator's state_dict out of a checkpoint (AveragedModel prefixes 'module.')."""
-    prefix = "module."
-    return {k[len(prefix) :]: v for k, v in checkpoint["ema"].items() if k.startswith(prefix)}
-
-
 def generator_class(arch: str) -> type[torch.nn.Module]:
     return ARCHITECTURES[arch][0]
-
-
-def model_from_state(state: dict) -> torch.nn.Module:
-    """The EMA generator of a loaded checkpoint, in training form (eval mode)."""
-    arch = state["train_config"].get("arch", "srresnet")  # runs from before SPAN were all SRResNet
-    network_class, config_class = ARCHITECTURES[arch]
-    model = network_class(config_class.from_dict(state["model_config"]))
-    model.load_state_dict(ema_weights(state), strict=True)
-    return model.eval()
 
 
 def build_model(config: TrainConfig, source: dict | None = None) -> torch.nn.Module:
@@ -139,16 +126,6 @@ def build_model(config: TrainConfig, source: dict | None = None) -> torch.nn.Mod
             raise ValueError(f"init_from has {start.config}, incompatible with {config.model_config()}")
         model = start
     return model
-
-
-@torch.inference_mode()
-def super_resolve(model: torch.nn.Module, lr: np.ndarray, *, channels_last: bool = True) -> np.ndarray:
-    """H×W×3 uint8 → (sH)×(sW)×3 uint8 through the model in one pass (small images only)."""
-    x = data.to_tensor(lr[None])
-    if channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
-    y = model(x).clamp_(0, 1).mul_(255).round_()
-    return y[0].permute(1, 2, 0).to(torch.uint8).numpy()
 
 
 ValidationSet = dict[str, list[tuple[np.ndarray, np.ndarray]]]  # degradation -> [(LR, HR)]
@@ -211,6 +188,13 @@ class Trainer:
         paths = data.list_images(Path(config.train_root))
         train_paths, val_paths = data.split_train_val(paths)
         self.data_fingerprint = data.dataset_fingerprint(paths)
+        chain = preset(config.degradation)
+        self.degradation_settings = chain.to_dict() if chain is not None else None
+        if checkpoint is not None and checkpoint.get("degradation_settings", self.degradation_settings) != (
+            self.degradation_settings
+        ):
+            # The run names its preset; a preset edited since would silently train on other data.
+            raise ValueError(f"the {config.degradation!r} degradation preset changed since {ckpt_path} was made")
         self.val_pairs = validation_set([data.load_rgb(p) for p in val_paths], config.scale,
                                         config.val_degradation_names)
         self.sampler = data.PatchSampler(
@@ -296,6 +280,8 @@ class Trainer:
             "cpu_seconds": self.cpu_seconds,
             "init_cpu_seconds": self.init_cpu_seconds,
             "data_fingerprint": self.data_fingerprint,
+            # The degradation chain's every parameter, for the weights' metadata and resume checks.
+            "degradation_settings": self.degradation_settings,
             # JSON keeps the checkpoint free of pickled Python objects.
             "history": json.dumps(self.history),
             **self._extra_state(),

@@ -30,7 +30,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             try:
                 _token, new_key = api_token_create(user=request.user, name=form.cleaned_data["name"])
             except ValidationError as exc:
-                form.add_error("name", exc)
+                form.add_error(None, exc)  # the service names the field
             else:
                 form = TokenForm()
                 status = 201

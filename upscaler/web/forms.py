@@ -10,11 +10,33 @@ MODES = (
     ("benchmark", "Benchmark: my image is a sharp, high-resolution photo"),
 )
 
+# The formats the page offers (the engine's reader decides), with their file name extensions:
+# the page's script checks a file by its name when the browser gives it no type (TIFF, a drag
+# from some applications). The help text and the script's list both come from here.
+UPLOAD_FORMATS = {
+    "PNG": ("png",),
+    "JPEG": ("jpg", "jpeg"),
+    "WebP": ("webp",),
+    "TIFF": ("tif", "tiff"),
+    "BMP": ("bmp",),
+    "GIF": ("gif",),
+}
+
+
+def upload_formats_text() -> str:
+    """How the page names the formats it accepts: "PNG, JPEG, WebP, TIFF, BMP or GIF"."""
+    *rest, last = UPLOAD_FORMATS
+    return f"{', '.join(rest)} or {last}"
+
+
+def upload_extensions() -> list[str]:
+    return [ext for extensions in UPLOAD_FORMATS.values() for ext in extensions]
+
 
 class UploadForm(forms.Form):
     image = forms.FileField(
         label="Image",
-        help_text="PNG, JPEG, WebP, TIFF, BMP or GIF",
+        help_text=upload_formats_text(),
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
     mode = forms.ChoiceField(label="Mode", choices=MODES, initial="upscale", required=False,
@@ -36,3 +58,10 @@ class UploadForm(forms.Form):
 
     def clean_mode(self) -> str:
         return self.cleaned_data.get("mode") or "upscale"
+
+    def add_service_error(self, error) -> None:
+        """Show a service's ValidationError on the fields it names; an error that names none, or
+        a field this form does not have (the output format, a callback), is about the image."""
+        errors = error.error_dict if hasattr(error, "error_dict") else {"image": error.error_list}
+        for field, field_errors in errors.items():
+            self.add_error(field if field in self.fields else "image", field_errors)

@@ -11,23 +11,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from PIL import Image
 
-from upscaler import selectors
+from upscaler import notifications, selectors
 from upscaler.integrations.file_responses import stored_file_response
-from upscaler.models import format_extension
-from upscaler.services.benchmarks import benchmark_create
-from upscaler.services.downloads import CONTENT_TYPES, result_download_ensure
+from upscaler.models import Result, format_extension
+from upscaler.selectors import request_owner, request_viewer
+from upscaler.services.benchmarks import MIN_INPUT_SIDE, benchmark_create
+from upscaler.services.downloads import result_download_ensure
 from upscaler.services.references import result_reference_ensure
-from upscaler.services.results import result_cancel
+from upscaler.services.result_queue import result_cancel
 from upscaler.services.submissions import submission_create
 from upscaler.services.thumbnails import result_thumbnail_ensure, submission_thumbnail_ensure
-from upscaler.web.forms import UploadForm
-
-# Which form field a service validation error belongs to (by its code).
-ERROR_FIELDS = {"bad_scale": "scale", "unknown_model": "model"}
-
-
-def _viewer(request: HttpRequest) -> dict:
-    return {"user": request.user, "session_key": request.session.session_key}
+from upscaler.web.forms import UploadForm, upload_extensions, upload_formats_text
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,57 +30,70 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
-            if not request.session.session_key:
-                request.session.save()  # anonymous owners are identified by their session
             create = benchmark_create if form.cleaned_data["mode"] == "benchmark" else submission_create
             try:
                 submission = create(
-                    owner=request.user,
-                    session_key=request.session.session_key,
+                    **request_owner(request),
                     upload=form.cleaned_data["image"],
                     scale=form.cleaned_data["scale"],
                     model_name=form.cleaned_data["model"],
                 )
             except ValidationError as exc:
-                form.add_error(ERROR_FIELDS.get(exc.code, "image"), exc)
+                form.add_service_error(exc)
             else:
                 return redirect("upscaler:submission", submission_id=submission.id)
         status = 400
     else:
         form = UploadForm()
-    context = {
-        "form": form,
-        "models": selectors.upload_model_options(),
-        "limits": {
-            "max_upload_bytes": settings.UPSCALER_MAX_UPLOAD_BYTES,
-            "max_input_pixels": settings.UPSCALER_MAX_INPUT_PIXELS,
-            "max_output_pixels": settings.UPSCALER_MAX_OUTPUT_PIXELS,
-        },
-    }
+    context = {"form": form, "models": selectors.upload_model_options(), "limits": _upload_limits()}
     return render(request, "upscaler/upload.html", context, status=status)
 
 
+def _upload_limits() -> dict:
+    """The server's rules the upload page's script checks before anything is sent (json_script:
+    the script copies none of them)."""
+    return {
+        "max_upload_bytes": settings.UPSCALER_MAX_UPLOAD_BYTES,
+        "max_input_pixels": settings.UPSCALER_MAX_INPUT_PIXELS,
+        "max_output_pixels": settings.UPSCALER_MAX_OUTPUT_PIXELS,
+        "min_benchmark_side": MIN_INPUT_SIDE,
+        "formats": upload_formats_text(),
+        "extensions": upload_extensions(),
+    }
+
+
+def _submission_page_config() -> dict:
+    """What the submission page's script needs to know of the server (json_script)."""
+    return {
+        "status_labels": dict(Result.Status.choices),
+        "close_forbidden": notifications.CLOSE_FORBIDDEN,
+    }
+
+
 def submission_detail(request: HttpRequest, submission_id) -> HttpResponse:
-    submission = selectors.submission_get_visible(submission_id=submission_id, **_viewer(request))
+    submission = selectors.submission_get_visible(submission_id=submission_id, **request_viewer(request))
     if submission is None:
         raise Http404("No such submission")
     results = selectors.submission_results(submission_id=submission.id)
     positions = selectors.result_queue_positions(results=results)
     for result in results:
+        result.submission = submission  # one row for every result's target_size
         result.queue_position = positions.get(result.id)
-        result.estimate_ms = selectors.result_estimate_ms(
-            model_name=result.model_name,
-            output_pixels=submission.width * submission.height * result.scale**2,
-        )
-    return render(
-        request, "upscaler/submission.html", {"submission": submission, "results": results}
-    )
+        width, height = result.target_size
+        result.estimate_ms = selectors.result_estimate_ms(model_name=result.model_name, output_pixels=width * height)
+    context = {
+        "submission": submission,
+        "results": results,
+        "websocket_path": notifications.websocket_path(submission.id),
+        "config": _submission_page_config(),
+    }
+    return render(request, "upscaler/submission.html", context)
 
 
 @never_cache
-def submission_status(request: HttpRequest, submission_id) -> JsonResponse:
+def submission_poll(request: HttpRequest, submission_id) -> JsonResponse:
     """What the websocket would say, for the page's polling fallback."""
-    submission = selectors.submission_get_visible(submission_id=submission_id, **_viewer(request))
+    submission = selectors.submission_get_visible(submission_id=submission_id, **request_viewer(request))
     if submission is None:
         raise Http404("No such submission")
     return JsonResponse(selectors.submission_status_payload(submission=submission))
@@ -94,7 +101,7 @@ def submission_status(request: HttpRequest, submission_id) -> JsonResponse:
 
 def _files_viewable_submission(request: HttpRequest, submission_id):
     submission = selectors.submission_get_files_viewable(
-        submission_id=submission_id, **_viewer(request)
+        submission_id=submission_id, **request_viewer(request)
     )
     if submission is None:
         raise Http404("No such submission")
@@ -128,7 +135,7 @@ def submission_thumbnail(request: HttpRequest, submission_id) -> HttpResponse:
 
 
 def _visible_succeeded_result(request: HttpRequest, result_id):
-    result = selectors.result_get_files_viewable(result_id=result_id, **_viewer(request))
+    result = selectors.result_get_files_viewable(result_id=result_id, **request_viewer(request))
     if result is None or result.status != result.Status.SUCCEEDED:
         raise Http404("No such result")
     return result
@@ -141,13 +148,14 @@ def result_output(request: HttpRequest, result_id) -> HttpResponse:
 
 
 def result_download(request: HttpRequest, result_id, fmt: str) -> HttpResponse:
-    if fmt not in CONTENT_TYPES:
+    if fmt not in Result.OutputFormat.values:
         raise Http404("No such format")
     result = _visible_succeeded_result(request, result_id)
     name = result_download_ensure(result=result, fmt=fmt)
-    filename = f"{result.submission_id}-{result.model_name}-x{result.scale}.{'jpg' if fmt == 'jpeg' else fmt}"
+    filename = f"{result.submission_id}-{result.model_name}-x{result.scale}.{format_extension(fmt)}"
+    content_type = Result.OutputFormat(fmt).content_type
     return stored_file_response(
-        result.output.storage, name, content_type=CONTENT_TYPES[fmt], as_attachment=True, filename=filename
+        result.output.storage, name, content_type=content_type, as_attachment=True, filename=filename
     )
 
 
@@ -165,7 +173,7 @@ def result_thumbnail(request: HttpRequest, result_id) -> HttpResponse:
 
 @require_POST
 def result_cancel_view(request: HttpRequest, result_id) -> HttpResponse:
-    result = selectors.result_get_visible(result_id=result_id, **_viewer(request))
+    result = selectors.result_get_visible(result_id=result_id, **request_viewer(request))
     if result is None:
         raise Http404("No such result")
     result_cancel(result_id=result.id)

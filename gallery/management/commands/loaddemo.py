@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
-from gallery.services import demo_load
+from gallery.demo import demo_load
 
 
 class Command(BaseCommand):

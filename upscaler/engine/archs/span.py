@@ -2,7 +2,8 @@
 
 Everything runs at LR resolution and the only upsampling is one sub-pixel stage at the end, so a
 body of the same width costs ~2.4× less per output pixel than SRResNet's two ×2 stages and 9×9
-tail at HR (see docs/PERF-NOTES: 966k → ~400k MACs per LR pixel at 48 channels, x4).
+tail at HR (x4, 48 channels: 966k MACs per LR pixel for SRResNet-8, 402k for SPAN-6, as
+`upscaler.engine.bench.conv_flops_per_input_pixel` counts them).
 
 - Each 3×3 conv is SPAN's *Conv3XC*, a re-parameterisable branch set: 1×1 expand → 3×3 → 1×1
   squeeze, plus a 1×1 skip. During training the branches are multiplied into one 3×3 kernel at
@@ -55,7 +56,8 @@ class SPANConfig:
 
     @property
     def receptive_radius(self) -> int:
-        """LR pixels each output pixel depends on, on each side: one per 3×3 conv."""
+        """LR pixels each output pixel depends on, on each side: one per 3×3 conv (head, three per
+        block, tail; the mix is 1×1 and the anchor is the pixel itself)."""
         return 1 + 3 * self.n_blocks + 1
 
 

@@ -60,6 +60,23 @@ class SRResNetConfig:
             return (3,)
         return (2,) * int(math.log2(self.scale))
 
+    @property
+    def receptive_radius(self) -> int:
+        """How many input pixels away an output pixel can see (ceil, in LR pixels).
+
+        head k//2, then two k//2 per residual block and one for the body conv, all at LR; each
+        sub-pixel conv adds k//2 at its own resolution, the tail k//2 at HR (hence the divisions).
+        SRResNet-16 x4: 4 + 32 + 1 + (1 + 1/2) + 4/4 = 39.5 → 40.
+        """
+        big, small = self.large_kernel // 2, self.small_kernel // 2
+        radius = float(big + 2 * small * self.n_blocks + small)
+        resolution = 1
+        for factor in self.upsample_factors:
+            radius += small / resolution
+            resolution *= factor
+        radius += big / resolution
+        return math.ceil(radius)
+
 
 def _norm(kind: Norm, channels: int) -> nn.Module:
     return nn.BatchNorm2d(channels) if kind == "batch" else nn.Identity()

@@ -412,3 +412,17 @@ def test_rerun_of_a_published_submission_returns_it_to_review(api):
     # Asking again for a result that exists creates nothing, so nothing needs review.
     assert api.post(f"{URL}{body['id']}/results/", {"scale": 3}, format="json").status_code == 200
     assert Submission.objects.get(pk=body["id"]).review_state == Submission.ReviewState.APPROVED
+
+
+def test_service_refusals_keep_the_field_they_name_and_one_naming_none_is_about_the_request():
+    from django.core.exceptions import ValidationError
+
+    from upscaler.api.errors import exception_handler
+
+    named = ValidationError({"scale": ValidationError("Not ×5.", code="bad_scale")})
+    assert exception_handler(named, {}).data == {
+        "error": {"code": "bad_scale", "message": "Not ×5.", "fields": {"scale": ["Not ×5."]}}
+    }
+    unnamed = exception_handler(ValidationError("No.", code="nope"), {})
+    assert unnamed.status_code == 400
+    assert unnamed.data == {"error": {"code": "nope", "message": "No.", "fields": {"non_field_errors": ["No."]}}}

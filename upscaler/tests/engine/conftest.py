@@ -37,6 +37,20 @@ def make_tiny_srresnet(scale: int = 4, *, seed: int = 0, norm: str = "batch"):
     return model.eval()
 
 
+def make_tiny_span(scale: int = 2, *, seed: int = 0):
+    """A seeded 2-block, 8-channel SPAN in training form, with a tail strong enough to show (the
+    default starts at the nearest-neighbour anchor)."""
+    import torch
+
+    from upscaler.engine.archs import SPAN, SPANConfig
+
+    torch.manual_seed(seed)
+    model = SPAN(SPANConfig(scale=scale, n_blocks=2, n_channels=8))
+    with torch.no_grad():
+        torch.nn.init.normal_(model.tail.weight, std=0.05)
+    return model.eval()
+
+
 @pytest.fixture(scope="session")
 def tiny_weights_dir(tmp_path_factory) -> Path:
     """A weights dir holding `tiny` at x2 and x4 (our safetensors format)."""

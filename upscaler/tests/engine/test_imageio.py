@@ -203,3 +203,63 @@ def test_jpeg_output_flattens_alpha_on_white():
     write_image(load_upscaler("bicubic", 2, EngineConfig())(source), out, format="jpeg", quality=90, source=source)
     back = Image.open(io.BytesIO(out.getvalue()))
     assert back.mode == "RGB" and np.asarray(back).min() > 240
+
+
+def test_sixteen_bit_levels_become_eight_bit_by_rounding_to_nearest():
+    from upscaler.engine.imageio import to_8bit
+
+    levels = np.array([0, 128, 129, 385, 386, 51528, 51529, 65406, 65407, 65535], np.uint16)
+    # round(v / 257), 128.5 being the first boundary; v // 257 would floor 129, 386, 51529 and 65407
+    # to 0, 1, 200 and 254.
+    assert to_8bit(levels).tolist() == [0, 0, 1, 1, 2, 200, 201, 254, 255, 255]
+    assert to_8bit(levels).dtype == np.uint8
+
+
+def test_the_writer_reduces_sixteen_bits_with_the_shared_conversion():
+    from upscaler.engine.imageio import to_8bit
+
+    level = 51529  # 200.5 levels and a bit: 201 rounded, 200 floored
+    source = read_image(encode(Image.fromarray(np.full((16, 16), level, np.uint16))))
+    result = load_upscaler("bicubic", 2, EngineConfig())(source)
+    out = io.BytesIO()
+    write_image(result, out, format="JPEG", quality=95, source=source)
+    back = np.asarray(Image.open(io.BytesIO(out.getvalue())))
+    assert back.min() == back.max() == to_8bit(np.array([level]))[0] == 201
+
+
+def test_alpha_is_flattened_onto_white_by_one_function():
+    from upscaler.engine.imageio import flatten_alpha, to_rgb8
+
+    la = Image.fromarray(np.array([[[100, 0], [100, 255], [100, 128]]], np.uint8), "LA")
+    assert flatten_alpha(la).mode == "L"
+    assert np.asarray(flatten_alpha(la)).tolist() == [[255, 100, 177]]
+    rgba = Image.fromarray(np.array([[[0, 0, 0, 0], [10, 20, 30, 255]]], np.uint8), "RGBA")
+    assert np.asarray(flatten_alpha(rgba)).tolist() == [[[255, 255, 255], [10, 20, 30]]]
+    assert np.asarray(to_rgb8(la)).tolist() == [[[255] * 3, [100] * 3, [177] * 3]]
+    rgb = Image.fromarray(RGB)
+    assert flatten_alpha(rgb) is rgb
+
+
+def test_exif_sizes_and_resolution_follow_the_new_size():
+    from PIL.ExifTags import IFD, Base
+
+    from upscaler.engine.imageio.read import TIFF_LAYOUT_TAGS
+
+    assert all(isinstance(tag, Base) for tag in TIFF_LAYOUT_TAGS)  # named, not numbered
+    exif = Image.Exif()
+    exif[Base.XResolution] = 72.0
+    exif[Base.YResolution] = 72.0
+    exif.get_ifd(IFD.Exif).update({Base.ExifImageWidth: 37, Base.ExifImageHeight: 29})
+    _, _, back = roundtrip(encode(Image.fromarray(RGB), "PNG", exif=exif.tobytes()), scale=3)
+    out = back.getexif()
+    assert float(out[Base.XResolution]) == float(out[Base.YResolution]) == 216.0
+    sub = out.get_ifd(IFD.Exif)
+    assert (sub[Base.ExifImageWidth], sub[Base.ExifImageHeight]) == (111, 87)
+
+
+def test_reading_and_writing_are_modules_of_one_package():
+    from upscaler.engine import imageio
+    from upscaler.engine.imageio import pixels, read, source, write
+
+    assert imageio.read_image is read.read_image and imageio.write_image is write.write_image
+    assert imageio.SourceImage is source.SourceImage and imageio.to_planes is pixels.to_planes

@@ -1,4 +1,5 @@
-"""Third-party models: spandrel validates a file before it is registered; garbage is refused."""
+"""Third-party models: spandrel validates a file before it is registered; garbage is refused; a
+registered model runs through spandrel's own call (size padding, call_fn, crop, clamp), tiled too."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,9 @@ import torch
 from PIL import Image
 
 from upscaler.engine import EngineConfig, WeightsError, list_models, load_upscaler, read_image
+from upscaler.engine.imageio import quantize
 from upscaler.engine.registry import register_model_file
+from upscaler.engine.weights import load_third_party
 
 from .conftest import encode, gradient_rgb, to_u8
 
@@ -98,3 +101,75 @@ def test_invalid_names_are_refused(tmp_path, third_party_dir):
     for name in ("bicubic", "../escape", "Upper", ""):
         with pytest.raises(ValueError, match="invalid model name"):
             register_model_file(src, name, third_party_dir)
+
+
+def _tiny_safmn_state_dict() -> dict:
+    """SAFMN pools its features at 1/2, 1/4 and 1/8 size: spandrel says multiple_of=8."""
+    from spandrel.architectures.SAFMN import SAFMN
+
+    torch.manual_seed(0)
+    return SAFMN(dim=8, n_blocks=1, ffn_scale=2.0, upscaling_factor=2).state_dict()
+
+
+def _tiny_mmrealsr_state_dict() -> dict:
+    """MMRealSR needs 16 px (minimum=16) and returns (image, degradations): spandrel's call_fn
+    takes the image out of the tuple."""
+    from spandrel.architectures.MMRealSR import MMRealSR
+
+    torch.manual_seed(0)
+    return MMRealSR(num_in_ch=3, num_out_ch=3, scale=4, num_feat=4, num_block=1, num_grow_ch=4,
+                    num_feats=[4, 4], num_blocks=[1, 1], downscales=[2, 1]).state_dict()
+
+
+SIZE_REQUIRING = {"safmn": (_tiny_safmn_state_dict, 2), "mmrealsr": (_tiny_mmrealsr_state_dict, 4)}
+
+
+def _registered(tmp_path, third_party_dir, name: str, state_dict: dict):
+    src = tmp_path / f"{name}.pth"
+    torch.save(state_dict, src)
+    return register_model_file(src, name, third_party_dir)
+
+
+@pytest.mark.parametrize("arch", sorted(SIZE_REQUIRING))
+def test_a_model_with_size_requirements_runs_as_spandrel_runs_it(tmp_path, third_party_dir, arch):
+    make, scale = SIZE_REQUIRING[arch]
+    info = _registered(tmp_path, third_party_dir, arch, make())
+    descriptor = load_third_party(info.files[scale])
+    assert not descriptor.size_requirements.none
+    # 30×12: neither a multiple of 8 nor 16 px high, so spandrel must pad (and crop again).
+    source = read_image(encode(Image.fromarray(to_u8(gradient_rgb(30, 12)))))
+    config = EngineConfig(weights_dirs=(), third_party_dir=third_party_dir, tile_size=0, precision="fp32")
+    ours = np.asarray(load_upscaler(arch, scale, config)(source)).astype(int)
+
+    x = torch.from_numpy(np.asarray(source.image, dtype=np.float32) / 255).permute(2, 0, 1)[None]
+    expected = quantize(descriptor(x)[0].permute(1, 2, 0).numpy(), 8).astype(int)
+    assert ours.shape == expected.shape == (12 * scale, 30 * scale, 3)
+    assert np.abs(ours - expected).max() <= 1
+
+
+@pytest.mark.parametrize("arch", sorted(SIZE_REQUIRING))
+def test_tiles_below_the_size_requirement_are_padded_tile_by_tile(tmp_path, third_party_dir, arch):
+    make, scale = SIZE_REQUIRING[arch]
+    _registered(tmp_path, third_party_dir, arch, make())
+    # 8-px cores with 2 px of context: every tile is 12×12, below both requirements.
+    config = EngineConfig(weights_dirs=(), third_party_dir=third_party_dir, tile_size=8, tile_overlap=2,
+                          precision="fp32")
+    calls = []
+    result = load_upscaler(arch, scale, config)(read_image(encode(Image.fromarray(to_u8(gradient_rgb(30, 20))))),
+                                                progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 12) for i in range(1, 13)]  # 3 × 4 tiles of ≤ 8 px
+    assert result.size == (30 * scale, 20 * scale) and np.asarray(result).std() > 0
+
+
+def test_a_local_third_party_model_tiles_like_the_whole_image(tmp_path, third_party_dir):
+    """Compact is convolutions only: the configured 40-px margin covers its reach."""
+    _registered(tmp_path, third_party_dir, "compact", _tiny_compact_state_dict(scale=2))
+    source = read_image(encode(Image.fromarray(to_u8(gradient_rgb(61, 47)))))
+    outputs = []
+    for tile_size in (0, 16):
+        config = EngineConfig(weights_dirs=(), third_party_dir=third_party_dir, tile_size=tile_size,
+                              precision="fp32")
+        outputs.append(np.asarray(load_upscaler("compact", 2, config)(source)).astype(int))
+    whole, tiled = outputs
+    assert whole.shape == (94, 122, 3)
+    assert np.abs(whole - tiled).max() <= 1

@@ -7,10 +7,9 @@ from PIL import Image
 
 from upscaler.engine import EngineConfig, load_upscaler, read_image
 from upscaler.engine.archs import SRResNetConfig
-from upscaler.engine.runtime import receptive_field_radius
 from upscaler.engine.tiling import blend_tiles, plan_tiles
 
-from .conftest import encode, gradient_rgb, make_tiny_srresnet, to_u8
+from .conftest import encode, gradient_rgb, make_tiny_span, make_tiny_srresnet, to_u8
 
 
 @pytest.mark.parametrize(
@@ -53,16 +52,16 @@ def test_receptive_field_radius_matches_the_network(config):
     from upscaler.engine.archs import SRResNet
 
     if config.n_blocks == 16:
-        assert receptive_field_radius(config) == 40  # PERF-NOTES: SRResNet-16 sees ~40 LR px
+        assert config.receptive_radius == 40  # SRResNet-16: 39.5 LR px, rounded up
     torch.manual_seed(0)
     model = SRResNet(config).eval()
-    size = 2 * receptive_field_radius(config) + 9
+    size = 2 * config.receptive_radius + 9
     x = torch.rand(1, 3, size, size, requires_grad=True)
     centre = size // 2 * config.scale
     model(x)[0, :, centre, centre].sum().backward()
     rows = torch.nonzero(x.grad.abs().sum(dim=(0, 1, 3)))
     reach = max(size // 2 - int(rows.min()), int(rows.max()) - size // 2)
-    assert reach <= receptive_field_radius(config) <= reach + 1
+    assert reach <= config.receptive_radius <= reach + 1
 
 
 @pytest.mark.parametrize("scale", [2, 4])
@@ -72,7 +71,7 @@ def test_tiled_equals_whole_image_within_one_level(tiny_config, scale):
     whole = load_upscaler("tiny", scale, EngineConfig(weights_dirs=dirs, tile_size=0))
     tiled = load_upscaler("tiny", scale, EngineConfig(weights_dirs=dirs, tile_size=16, tile_overlap=0))
     # The overlap comes from the architecture, not from the config's 0.
-    assert tiled.tile_overlap == receptive_field_radius(make_tiny_srresnet(scale).config)
+    assert tiled.tile_overlap == make_tiny_srresnet(scale).config.receptive_radius
     calls = []
     a = np.asarray(whole(source)).astype(int)
     b = np.asarray(tiled(source, progress=lambda done, total: calls.append((done, total)))).astype(int)
@@ -89,3 +88,20 @@ def test_bicubic_tiles_equal_whole_image():
     plan = plan_tiles(30, 40, tile_size=9, overlap=BICUBIC_RADIUS, scale=3)
     tiled = blend_tiles(plan, (backend.forward(colour[t.input_slices]) for t in plan.tiles))
     assert np.abs(tiled - backend.forward(colour)).max() < 1e-5
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_span_tiles_equal_its_whole_image_within_one_level(tmp_path, scale):
+    from upscaler.engine import save_weights
+
+    model = make_tiny_span(scale)
+    save_weights(tmp_path / f"span-x{scale}.safetensors", model)
+    source = read_image(encode(Image.fromarray(to_u8(gradient_rgb(61, 47)))))
+    whole = load_upscaler("span", scale, EngineConfig(weights_dirs=(tmp_path,), tile_size=0, precision="fp32"))
+    tiled = load_upscaler("span", scale, EngineConfig(weights_dirs=(tmp_path,), tile_size=16, tile_overlap=0,
+                                                      precision="fp32"))
+    # SPAN's exact reach (one LR pixel per 3×3 conv), not the configured 0 nor SRResNet's formula.
+    assert tiled.tile_overlap == model.config.receptive_radius == 8
+    a, b = np.asarray(whole(source)).astype(int), np.asarray(tiled(source)).astype(int)
+    assert a.shape == (47 * scale, 61 * scale, 3) and a.std() > 0
+    assert np.abs(a - b).max() <= 1

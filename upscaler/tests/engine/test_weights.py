@@ -10,7 +10,7 @@ from upscaler.engine.optimize import fold_batch_norm, prepare_model
 from upscaler.engine.registry import default_model_name
 from upscaler.engine.weights import load_generator, load_state_dict_strict, read_metadata
 
-from .conftest import make_tiny_srresnet
+from .conftest import make_tiny_span, make_tiny_srresnet
 
 
 def test_save_and_load_keep_tensors_and_metadata(tmp_path):
@@ -102,3 +102,64 @@ def test_optimised_model_computes_the_same_function(scale, norm):
         expected = model(x)
         assert torch.allclose(fold_batch_norm(model)(x), expected, atol=1e-5)
         assert torch.allclose(fast(x.contiguous(memory_format=torch.channels_last)), expected, atol=1e-5)
+
+
+def test_batch_norm_is_folded_by_torchs_own_fusion():
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    model = make_tiny_srresnet(4)
+    folded = fold_batch_norm(model)
+    pairs = [(folded.body[0].conv1, model.body[0].conv1, model.body[0].bn1),
+             (folded.body[0].conv2, model.body[0].conv2, model.body[0].bn2),
+             (folded.body_conv, model.body_conv, model.body_norm)]
+    for conv, original, bn in pairs:
+        expected = fuse_conv_bn_eval(original, bn)
+        assert torch.equal(conv.weight, expected.weight) and torch.equal(conv.bias, expected.bias)
+    assert all(isinstance(b.bn1, torch.nn.Identity) for b in folded.body)
+
+
+def test_a_span_is_stored_fused_and_loads_as_the_served_form(tmp_path):
+    from upscaler.engine.archs import SPAN
+
+    model = make_tiny_span(4)
+    path = save_weights(tmp_path / "span-x4.safetensors", model, {"description": "tiny SPAN"})
+    assert not model.is_fused  # the caller's model is left as it was
+    state_dict, metadata = load_weights(path)
+    assert metadata["architecture"] == "SPAN" and metadata["scale"] == 4
+    assert metadata["hyperparameters"] == model.config.to_dict()
+    assert not any("expand" in key or "squeeze" in key for key in state_dict)  # no training branches
+    loaded, _ = load_generator(path)
+    assert isinstance(loaded, SPAN) and loaded.is_fused
+    x = torch.rand(1, 3, 11, 9)
+    with torch.no_grad():
+        assert torch.allclose(loaded(x), model(x), atol=1e-5)
+    info = {m.name: m for m in list_models(EngineConfig(weights_dirs=(tmp_path,)))}["span"]
+    assert info.kind == "srresnet" and info.scales == (4,)  # our own file, whatever the network
+
+
+def test_a_span_file_that_lies_about_its_width_fails_loudly(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    path = save_weights(tmp_path / "span-x2.safetensors", make_tiny_span(2))
+    metadata = read_metadata(path)
+    metadata["hyperparameters"]["n_channels"] = 16
+    save_file(load_file(path), path, metadata={"srsite": json.dumps(metadata)})
+    with pytest.raises(WeightsError, match=r"not fit SPAN: shape mismatch: .*head\.weight \(file \(8, 3, 3, 3\)"):
+        load_generator(path)
+
+
+def test_only_our_architectures_are_saved(tmp_path):
+    with pytest.raises(WeightsError, match="SRResNet and SPAN"):
+        save_weights(tmp_path / "x-x2.safetensors", torch.nn.Conv2d(3, 3, 1))
+
+
+def test_preparing_a_span_fuses_a_copy_and_keeps_its_function():
+    from upscaler.engine.optimize import InferenceSRResNet
+
+    model = make_tiny_span(3)
+    fast = prepare_model(model, torch.device("cpu"))
+    assert fast is not model and fast.is_fused and not model.is_fused
+    assert not isinstance(fast, InferenceSRResNet)  # SRResNet's graph rewrite is not for SPAN
+    x = torch.rand(1, 3, 10, 7)
+    with torch.inference_mode():
+        assert torch.allclose(fast(x.contiguous(memory_format=torch.channels_last)), model(x), atol=1e-5)

@@ -40,7 +40,9 @@ def infrastructure() -> dict:
 
 @pytest.fixture(scope="session")
 def stack_env(infrastructure, django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
-    """Environment for server and worker: production settings on pytest's test database."""
+    """Environment for server and worker: production settings on pytest's test database (through
+    srsite.settings.integration, which also reads the knobs a test may shorten, such as
+    UPSCALER_BROKER_VISIBILITY_TIMEOUT: deployments have no such variables)."""
     with django_db_blocker.unblock():
         connection.ensure_connection()
     db = connection.settings_dict
@@ -48,10 +50,10 @@ def stack_env(infrastructure, django_db_setup, django_db_blocker, tmp_path_facto
     root = tmp_path_factory.mktemp("stack")
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "srsite.settings.production",
+        "DJANGO_SETTINGS_MODULE": "srsite.settings.integration",
         "DATABASE_URL": database_url,
         "REDIS_URL": infrastructure["redis_url"],
-        "UPSCALER_CHANNELS_PREFIX": "srsite-test",
+        "UPSCALER_REDIS_PREFIX": "srsite-test",
         "DJANGO_SECRET_KEY": "integration-test-secret",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_COOKIES": "false",

@@ -17,8 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from upscaler.models import Result, Submission
+from upscaler.services.deletion import submissions_delete
 from upscaler.services.results import result_process
-from upscaler.services.reviews import submission_delete
 from upscaler.services.submissions import submission_create
 from upscaler.tests.conftest import make_image_bytes
 from upscaler.tests.support.factories import create_submission
@@ -110,7 +110,7 @@ def test_delete_removes_the_objects(s3, user, django_capture_on_commit_callbacks
     submission = create_submission(owner=user)
     assert len(keys(s3)) == 2
     with django_capture_on_commit_callbacks(execute=True):
-        submission_delete(submission_ids=[submission.pk])
+        submissions_delete(submission_ids=[submission.pk])
     assert not Submission.objects.filter(pk=submission.pk).exists()
     assert keys(s3) == set()
 

@@ -1,15 +1,16 @@
-"""The Celery task is thin plumbing: its name, acks, routing and retry of a busy job."""
+"""The Celery task is thin plumbing: its name, acks, routing, its time limit's exception and
+retry of a busy job."""
 
 from datetime import timedelta
 
 import pytest
-from celery.exceptions import Retry
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.utils import timezone
 
 from srsite.celery import app
 from upscaler.jobs.tasks import result_process_task
 from upscaler.models import Result
-from upscaler.services.results import result_claim
+from upscaler.services.results import ClaimOutcome, ProcessReport, result_claim
 from upscaler.services.submissions import submission_create
 
 
@@ -37,6 +38,18 @@ def test_task_runs_the_service_with_an_id_string(queued_result):
     assert result_process_task(str(queued_result.id)) == "succeeded"
     assert Result.objects.get(pk=queued_result.id).status == "succeeded"
     assert result_process_task(str(queued_result.id)) == "succeeded"  # redelivery: no-op
+
+
+def test_task_tells_the_service_which_exception_is_its_time_limit(monkeypatch):
+    calls = []
+
+    def fake_process(**kwargs):
+        calls.append(kwargs)
+        return ProcessReport(ClaimOutcome.CLAIMED, "failed")
+
+    monkeypatch.setattr("upscaler.jobs.tasks.result_process", fake_process)
+    assert result_process_task("some-id") == "failed"
+    assert calls == [{"result_id": "some-id", "resume_attempt": None, "timeout_exceptions": (SoftTimeLimitExceeded,)}]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,8 @@ from PIL import Image, ImageChops
 
 from upscaler.integrations import engine_provider
 from upscaler.models import Result, Submission
-from upscaler.services.benchmarks import PSNR_CEILING_DB, benchmark_create
+from upscaler.services.benchmark_scores import PSNR_CEILING_DB
+from upscaler.services.benchmarks import benchmark_create
 from upscaler.services.results import result_process
 from upscaler.tests.conftest import stored_files
 
@@ -99,3 +100,39 @@ def test_plain_submissions_have_no_scores(no_dispatch, make_upload):
     result_process(result_id=result.id)
     result.refresh_from_db()
     assert result.status == Result.Status.SUCCEEDED and result.psnr_y is None
+
+
+def test_a_sixteen_bit_ground_truth_is_rounded_to_eight_bits_as_the_writer_rounds(no_dispatch, make_upload):
+    from upscaler.engine.imageio import to_8bit
+
+    rng = np.random.default_rng(3)
+    levels = rng.integers(0, 65536, size=(64, 96), dtype=np.uint16)
+    buf = io.BytesIO()
+    Image.fromarray(levels).save(buf, "PNG")
+    submission = benchmark_create(
+        owner=None, session_key="e" * 32, upload=make_upload(buf.getvalue()), scale=2, model_name="bicubic"
+    )
+    with submission.ground_truth.open("rb") as fh, Image.open(fh) as truth:
+        stored = np.asarray(truth.convert("RGB"))
+    expected = to_8bit(levels)
+    assert (stored == expected[:, :, None]).all()
+    assert (stored[:, :, 0] != (levels // 257)).any()  # flooring, as scoring once did, differs
+
+
+def test_scoring_reduces_a_sixteen_bit_output_the_way_the_truth_was_stored(no_dispatch, make_upload,
+                                                                           monkeypatch):
+    levels = np.random.default_rng(4).integers(0, 65536, size=(64, 96), dtype=np.uint16)
+    buf = io.BytesIO()
+    Image.fromarray(levels).save(buf, "PNG")
+    submission = benchmark_create(
+        owner=None, session_key="e" * 32, upload=make_upload(buf.getvalue()), scale=2, model_name="bicubic"
+    )
+
+    def oracle(source, *, progress=None):  # the 16-bit truth itself, as a 16-bit grey job output
+        return Image.fromarray(levels)
+
+    monkeypatch.setattr(engine_provider, "get_upscaler", lambda name, scale: oracle)
+    result = submission.results.get()
+    result_process(result_id=result.id)
+    result.refresh_from_db()
+    assert result.psnr_y == PSNR_CEILING_DB and result.ssim_y == pytest.approx(1.0)

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from upscaler.services import reviews
+from upscaler.services.deletion import submissions_delete
 from upscaler.services.downloads import download_name, result_download_ensure
 from upscaler.services.results import result_process
 from upscaler.services.submissions import submission_create
@@ -66,5 +66,15 @@ def test_deleting_the_submission_deletes_its_downloads(succeeded, media_root):
     result_download_ensure(result=succeeded, fmt="webp")
     result_download_ensure(result=succeeded, fmt="jpeg")
     assert any(f.startswith("downloads/") for f in stored_files(media_root))
-    reviews.submission_delete(submission_ids=[succeeded.submission_id])
+    submissions_delete(submission_ids=[succeeded.submission_id])
     assert stored_files(media_root) == []
+
+
+def test_every_output_format_is_named_by_download_name_and_has_its_content_type(succeeded):
+    from upscaler.models import Result
+    from upscaler.services.downloads import download_names
+
+    formats = Result.OutputFormat
+    assert download_names(results=[succeeded]) == [download_name(succeeded, fmt) for fmt in formats.values]
+    assert [formats(fmt).content_type for fmt in formats.values] == ["image/png", "image/webp", "image/jpeg"]
+    assert download_name(succeeded, "jpeg").endswith(f"/{succeeded.id}.jpg")

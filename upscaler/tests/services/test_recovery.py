@@ -158,7 +158,7 @@ def test_task_retries_on_database_errors_with_backoff_and_resumes_its_attempt(ru
     result = running(attempts=1, expired_ago=-600)
     calls = []
 
-    def fake_process(*, result_id, resume_attempt=None):
+    def fake_process(*, result_id, resume_attempt=None, timeout_exceptions=()):
         calls.append(resume_attempt)
         if len(calls) == 1:
             raise OperationalError("the database system is starting up")

@@ -1,4 +1,5 @@
-"""result_process / result_claim / result_cancel / results_resume_embedded."""
+"""result_process / result_claim (services/results.py); result_cancel / results_resume_embedded
+(services/result_queue.py)."""
 
 from datetime import timedelta
 
@@ -9,13 +10,13 @@ from PIL import Image
 
 from upscaler import engine
 from upscaler.models import Result
+from upscaler.services.result_queue import result_cancel, results_resume_embedded
 from upscaler.services.results import (
     INTERNAL_ERROR,
+    TIMEOUT_ERROR,
     ClaimOutcome,
-    result_cancel,
     result_claim,
     result_process,
-    results_resume_embedded,
 )
 from upscaler.services.submissions import submission_create
 from upscaler.tests.conftest import make_image_bytes, stored_files
@@ -146,6 +147,41 @@ def test_unexpected_error_fails_without_leaking_details(queued, fake_upscaler, m
     result_process(result_id=result.id)
     result.refresh_from_db()
     assert result.status == "failed" and result.error == INTERNAL_ERROR
+    assert result_files(media_root) == []
+
+
+class TimeUp(Exception):
+    """Stands in for the runner's time-limit exception (Celery's SoftTimeLimitExceeded)."""
+
+
+def test_the_runners_timeout_exceptions_fail_the_job_as_a_timeout(queued, fake_upscaler, media_root):
+    fake_upscaler(fail=TimeUp())
+    timed_out = queued()
+    result_process(result_id=timed_out.id, timeout_exceptions=(TimeUp,))
+    timed_out.refresh_from_db()
+    assert (timed_out.status, timed_out.error) == ("failed", TIMEOUT_ERROR)
+    # The service knows no runner: an exception nobody said was a timeout is an internal error.
+    unknown = queued()
+    result_process(result_id=unknown.id)
+    unknown.refresh_from_db()
+    assert (unknown.status, unknown.error) == ("failed", INTERNAL_ERROR)
+    assert result_files(media_root) == []
+
+
+def test_a_timeout_while_storing_is_a_timeout_and_leaves_no_file(queued, media_root, monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    def write_part_then_time_out(storage, name, content):
+        path = media_root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.read(10))
+        raise TimeUp
+
+    result = queued()
+    monkeypatch.setattr(FileSystemStorage, "_save", write_part_then_time_out)
+    result_process(result_id=result.id, timeout_exceptions=(TimeUp,))
+    result.refresh_from_db()
+    assert (result.status, result.error) == ("failed", TIMEOUT_ERROR)
     assert result_files(media_root) == []
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from upscaler.jobs.tasks import submissions_purge_old_task
 from upscaler.models import Result, Submission
-from upscaler.services.results import result_create
+from upscaler.services.result_queue import result_create
 from upscaler.services.retention import submissions_purge_old
 from upscaler.services.thumbnails import submission_thumbnail_ensure
 from upscaler.tests.conftest import stored_files

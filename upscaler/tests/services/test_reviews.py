@@ -8,10 +8,12 @@ from django.db import IntegrityError, transaction
 from gallery.selectors import gallery_items
 from upscaler.models import Result, Submission
 from upscaler.services import reviews
+from upscaler.services.deletion import submissions_delete
 from upscaler.services.references import result_reference_ensure
 from upscaler.services.thumbnails import result_thumbnail_ensure, submission_thumbnail_ensure
 from upscaler.tests.conftest import stored_files
 from upscaler.tests.support.factories import create_submission
+from upscaler.tests.support.validation import error_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +57,7 @@ def test_reject_requires_a_reason(staff, reason):
     submission = create_submission(review_state=State.APPROVED)
     with pytest.raises(ValidationError) as excinfo:
         reviews.submission_reject(submission_ids=[submission.pk], reviewer=staff, reason=reason)
-    assert excinfo.value.code == "reason_required"
+    assert error_codes(excinfo.value) == {"reason": ["reason_required"]}
     submission.refresh_from_db()
     assert submission.review_state == State.APPROVED and in_gallery(submission)
 
@@ -122,7 +124,7 @@ def test_rerun_queues_a_new_result_and_dispatches_it_on_commit(
     a, b = create_submission(scale=2), create_submission(scale=2)
     dispatched = recorded_jobs.result_ids
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        new = reviews.submission_rerun(submission_ids=[a.pk, b.pk], model_name="bicubic", scale=3)
+        new = reviews.submissions_rerun(submission_ids=[a.pk, b.pk], model_name="bicubic", scale=3)
     assert dispatched == []  # nothing before the commit
     for callback in callbacks:
         callback()
@@ -135,19 +137,20 @@ def test_rerun_queues_a_new_result_and_dispatches_it_on_commit(
 def test_rerun_with_the_inline_runner_produces_the_new_output(django_capture_on_commit_callbacks):
     submission = create_submission(width=8, height=6, scale=2)
     with django_capture_on_commit_callbacks(execute=True):
-        (new,) = reviews.submission_rerun(submission_ids=[submission.pk], model_name="bicubic", scale=4)
+        (new,) = reviews.submissions_rerun(submission_ids=[submission.pk], model_name="bicubic", scale=4)
     new.refresh_from_db()
     assert new.status == "succeeded" and (new.output_width, new.output_height) == (32, 24)
 
 
 @pytest.mark.parametrize(
-    ("model_name", "scale", "code"), [("nope", 2, "unknown_model"), ("bicubic", 5, "bad_scale")]
+    ("model_name", "scale", "field", "code"),
+    [("nope", 2, "model", "unknown_model"), ("bicubic", 5, "scale", "bad_scale")],
 )
-def test_rerun_rejects_a_bad_model_or_scale_and_creates_nothing(model_name, scale, code):
+def test_rerun_rejects_a_bad_model_or_scale_and_creates_nothing(model_name, scale, field, code):
     submission = create_submission()
     with pytest.raises(ValidationError) as excinfo:
-        reviews.submission_rerun(submission_ids=[submission.pk], model_name=model_name, scale=scale)
-    assert excinfo.value.code == code
+        reviews.submissions_rerun(submission_ids=[submission.pk], model_name=model_name, scale=scale)
+    assert error_codes(excinfo.value) == {field: [code]}
     assert submission.results.count() == 1
 
 
@@ -155,8 +158,8 @@ def test_rerun_is_all_or_nothing_when_one_output_would_be_too_large(settings):
     small, large = create_submission(width=8, height=6), create_submission(width=40, height=30)
     settings.UPSCALER_MAX_OUTPUT_PIXELS = 8 * 6 * 4 * 4  # small x4 fits, large x4 does not
     with pytest.raises(ValidationError) as excinfo:
-        reviews.submission_rerun(submission_ids=[small.pk, large.pk], model_name="bicubic", scale=4)
-    assert excinfo.value.code == "too_large"
+        reviews.submissions_rerun(submission_ids=[small.pk, large.pk], model_name="bicubic", scale=4)
+    assert error_codes(excinfo.value) == {"image": ["too_large"]}
     assert Result.objects.count() == 2
 
 
@@ -174,7 +177,7 @@ def test_delete_removes_rows_and_every_file_after_commit(media_root, django_capt
     assert len(doomed_files) == 5 and len(kept_files) == 5
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert reviews.submission_delete(submission_ids=[doomed.pk]) == 1
+        assert submissions_delete(submission_ids=[doomed.pk]) == 1
     assert sorted(stored_files(media_root)) == sorted(doomed_files + kept_files)  # not before the commit
     for callback in callbacks:
         callback()

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from upscaler.models import Result, Submission
 from upscaler.services.submissions import submission_create
 from upscaler.tests.conftest import make_image_bytes, stored_files
+from upscaler.tests.support.validation import error_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ TRUNCATED = make_image_bytes(32, 32)[:60]
 def test_bad_input_leaves_no_row_and_no_file(make_upload, media_root, data, code):
     with pytest.raises(ValidationError) as excinfo:
         create(make_upload(data))
-    assert excinfo.value.code == code
+    assert error_codes(excinfo.value) == {"image": [code]}
     assert str(excinfo.value.messages[0])  # a readable message
     assert Submission.objects.count() == 0 and Result.objects.count() == 0
     assert stored_files(media_root) == []
@@ -86,10 +87,10 @@ def test_bad_input_leaves_no_row_and_no_file(make_upload, media_root, data, code
 def test_unknown_model_and_unsupported_scale_are_rejected(make_upload, media_root):
     with pytest.raises(ValidationError) as excinfo:
         create(make_upload(), model_name="no-such-model")
-    assert excinfo.value.code == "unknown_model"
+    assert error_codes(excinfo.value) == {"model": ["unknown_model"]}
     with pytest.raises(ValidationError) as excinfo:
         create(make_upload(), scale=5)
-    assert excinfo.value.code == "bad_scale"
+    assert error_codes(excinfo.value) == {"scale": ["bad_scale"]}
     assert Submission.objects.count() == 0 and stored_files(media_root) == []
 
 
@@ -97,7 +98,7 @@ def test_output_pixel_budget(make_upload, settings, media_root):
     settings.UPSCALER_MAX_OUTPUT_PIXELS = 16 * 16 * 16 - 1  # 16x16 at x4 is 4096 pixels
     with pytest.raises(ValidationError) as excinfo:
         create(make_upload(make_image_bytes(16, 16)), scale=4)
-    assert excinfo.value.code == "too_large"
+    assert error_codes(excinfo.value) == {"image": ["too_large"]}
     assert "64×64" in excinfo.value.messages[0]
     assert Submission.objects.count() == 0 and stored_files(media_root) == []
     create(make_upload(make_image_bytes(16, 16)), scale=2)  # 32x32 fits
@@ -107,7 +108,7 @@ def test_input_pixel_budget(make_upload, settings, media_root):
     settings.UPSCALER_MAX_INPUT_PIXELS = 100
     with pytest.raises(ValidationError) as excinfo:
         create(make_upload(make_image_bytes(20, 20)), scale=2)
-    assert excinfo.value.code == "too_large"
+    assert error_codes(excinfo.value) == {"image": ["too_large"]}
     assert Submission.objects.count() == 0 and stored_files(media_root) == []
 
 
@@ -116,7 +117,7 @@ def test_upload_byte_limit(make_upload, settings):
     settings.UPSCALER_MAX_UPLOAD_BYTES = len(data) - 1
     with pytest.raises(ValidationError) as excinfo:
         create(make_upload(data))
-    assert excinfo.value.code == "too_large"
+    assert error_codes(excinfo.value) == {"image": ["too_large"]}
 
 
 def test_database_failure_removes_the_stored_file(make_upload, media_root, monkeypatch):

@@ -25,7 +25,7 @@ from django.core.files.base import ContentFile  # noqa: E402
 from django.core.files.storage import FileSystemStorage  # noqa: E402
 
 from srsite.celery import app  # noqa: E402
-from upscaler import engine_provider  # noqa: E402
+from upscaler.integrations import engine_provider  # noqa: E402
 
 
 class _SlowUpscaler:

@@ -153,3 +153,17 @@ def test_a_photo_run_fine_tunes_from_a_clean_checkpoint_of_the_same_scale(tmp_pa
         tiny_config(synthetic_train_root, arch="vgg")
     with pytest.raises(ValueError, match="validation degradations"):
         tiny_config(synthetic_train_root, val_degradations="clean,heavy")
+
+
+def test_a_run_refuses_to_resume_when_its_degradation_preset_changed(tmp_path, synthetic_train_root, monkeypatch):
+    from dataclasses import replace as dc_replace
+
+    from upscaler.training import degradations
+
+    config = tiny_config(synthetic_train_root, degradation="photo")
+    Trainer(tmp_path / "run", config).save()
+    Trainer(tmp_path / "run", config)  # unchanged: resumes
+    edited = dc_replace(degradations.PHOTO, jpeg_quality=(10, 20))
+    monkeypatch.setitem(degradations.PRESETS, "photo", edited)
+    with pytest.raises(ValueError, match="preset changed"):
+        Trainer(tmp_path / "run", config)

@@ -3,6 +3,7 @@
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -192,3 +193,104 @@ def test_ground_truth_of_a_plain_submission_is_404(client):
     post_upload(client, make_image_bytes())
     submission = Submission.objects.get()
     assert client.get(f"/s/{submission.id}/ground-truth.png").status_code == 404
+
+
+# --- server rules reach the scripts only through json_script ------------------------------
+
+
+STATIC = Path(__file__).resolve().parents[3] / "static"
+
+
+def json_script(html: str, element_id: str):
+    return json.loads(re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html).group(1))
+
+
+def test_the_upload_page_passes_every_rule_its_script_checks(client):
+    from upscaler.services.benchmarks import MIN_INPUT_SIDE
+    from upscaler.web.forms import UploadForm, upload_extensions
+
+    html = client.get("/").content.decode()
+    limits = json_script(html, "upload-limits")
+    assert limits["min_benchmark_side"] == MIN_INPUT_SIDE
+    assert limits["formats"] == UploadForm.base_fields["image"].help_text == "PNG, JPEG, WebP, TIFF, BMP or GIF"
+    assert limits["extensions"] == upload_extensions()
+    assert {"png", "jpg", "jpeg", "tif", "gif"} <= set(limits["extensions"])
+    # The page's own words come from the same place.
+    assert f'{limits["formats"]} · up to' in html and f"at least {MIN_INPUT_SIDE} pixels" in html
+
+
+def test_the_submission_page_passes_the_status_labels_and_close_code(client):
+    from upscaler.notifications import CLOSE_FORBIDDEN
+
+    post_upload(client, make_image_bytes(9, 5), scale=4)
+    submission = Submission.objects.get()
+    config = json_script(client.get(f"/s/{submission.id}/").content.decode(), "submission-config")
+    assert config == {"status_labels": dict(Result.Status.choices), "close_forbidden": CLOSE_FORBIDDEN}
+
+
+@pytest.mark.parametrize(
+    "copied",
+    ["4403", "MIN_BENCHMARK_SIDE = 16", '"Succeeded"', '"Cancelled"', "jpe?g", "PNG, JPEG", "services/"],
+)
+def test_no_server_constant_is_copied_into_the_scripts(copied):
+    for script in STATIC.rglob("*.js"):
+        assert copied not in script.read_text(), f"{copied!r} is copied into {script.name}"
+
+
+# --- the pages' markup ----------------------------------------------------------------------
+
+
+def test_the_submission_page_states_sizes_and_progress_in_words(client, recorded_jobs):
+    post_upload(client, make_image_bytes(9, 5), scale=4)  # recorded, not run: stays queued
+    submission = Submission.objects.get()
+    html = client.get(f"/s/{submission.id}/").content.decode()
+    assert "→ 36×20</span>" in html  # the output size before the job ran
+    assert 'role="progressbar"' in html and 'aria-valuetext="Waiting"' in html
+
+
+def test_the_benchmark_heading_names_the_photos_size(client):
+    upload = io.BytesIO(make_image_bytes(64, 48))
+    upload.name = "sharp.png"
+    client.post("/", {"image": upload, "scale": 2, "model": "bicubic", "mode": "benchmark"})
+    submission = Submission.objects.get()
+    assert "Benchmark of a 64×48 photo" in client.get(f"/s/{submission.id}/").content.decode()
+
+
+def test_the_file_input_is_named_by_the_dropzone_text(client):
+    html = client.get("/").content.decode()
+    assert re.search(r'<input type="file"[^>]*aria-labelledby="image-label"', html)
+    assert re.search(r'<p id="image-label"><strong>Drop an image here</strong>', html)
+
+
+def test_a_services_refusal_is_shown_on_the_field_it_names(client, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from upscaler.services.quotas import QuotaExceededError
+    from upscaler.web import views
+
+    def refuse_scale(**kwargs):
+        raise ValidationError({"scale": ValidationError("Not at this scale, sorry.", code="bad_scale")})
+
+    monkeypatch.setattr(views, "submission_create", refuse_scale)
+    html = post_upload(client, make_image_bytes()).content.decode()
+    assert '<p class="field-error" role="alert">Not at this scale, sorry.</p>' in html
+
+    def refuse_quota(**kwargs):  # names no field: it is about the image
+        raise QuotaExceededError("Quota exceeded, come back later.", retry_after=60)
+
+    monkeypatch.setattr(views, "submission_create", refuse_quota)
+    html = post_upload(client, make_image_bytes()).content.decode()
+    box = re.search(r'<div id="image-error" class="field-error" role="alert">(.*?)</div>', html).group(1)
+    assert "Quota exceeded, come back later." in box
+
+
+def test_the_tokens_page_names_each_revoke_button_and_shows_a_refusal_on_the_name(client, user):
+    from upscaler.services.tokens import api_token_create
+
+    api_token_create(user=user, name="laptop")
+    client.force_login(user)
+    html = client.get("/account/tokens/").content.decode()
+    assert 'aria-label="Revoke laptop"' in html and "<th></th>" not in html
+    duplicate = client.post("/account/tokens/", {"name": "laptop"}).content.decode()
+    assert re.search(r'name="name"[^>]*>\s*(<small>[^<]*</small>\s*)?<span class="error" role="alert">You already',
+                     duplicate)

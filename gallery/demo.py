@@ -16,6 +16,7 @@ from upscaler.integrations import engine_provider
 from upscaler.models import Result, Submission
 from upscaler.services import reviews
 from upscaler.services.benchmarks import benchmark_create
+from upscaler.services.deletion import submissions_delete
 from upscaler.services.submissions import submission_create
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def demo_load(*, model_name: str | None = None, photos=PHOTOS) -> list[tuple[Sub
             continue
         if existing is not None:
             # A failed or interrupted earlier run: start this photo again.
-            reviews.submission_delete(submission_ids=[existing.pk])
+            submissions_delete(submission_ids=[existing.pk])
         submission = _create(photo, owner, _model_for(photo.scale, model_name), key)
         result = submission.results.get()
         if result.status != Result.Status.SUCCEEDED:
