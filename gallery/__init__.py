@@ -1,1 +1,2 @@
-"""Gallery app: presentation of finished results (filled in by a later issue)."""
+"""The public gallery: reviewed before/after comparisons (views, selectors, templates) and the
+demo photos that `manage.py loaddemo` publishes."""

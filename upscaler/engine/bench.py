@@ -11,6 +11,11 @@ peak measured in the same process just before, and peak RSS. Cases:
   tiling; the ratio naive / engine is the speed-up;
 - large: a 2048×2048 input at x4 (8192² output) through the engine, for peak RSS.
 
+`--models a,b` instead compares x4 models side by side: engine cases interleaved round by round
+(so a noisy neighbour hits both), one thread, fp32, printing ms per output megapixel and the
+ratio to the first model (for the architecture choice of issue 14). `--weights-dir` adds a
+folder of weights files (e.g. an exported training run) to the registry's.
+
 The default x4 model is the registry's (trained weights when present); without them the paper's
 SRResNet (16 blocks, 64 maps, BN) with random weights stands in, and the output says so.
 """
@@ -100,6 +105,8 @@ def _resolve_model(args) -> tuple[str, object, bool]:
     from upscaler.engine.registry import default_model_name
 
     config = EngineConfig(threads=args.threads, tune_allocator=args.tune_allocator, precision=args.precision)
+    if args.weights_dir:
+        config = replace(config, weights_dirs=(*config.weights_dirs, Path(args.weights_dir)))
     name = args.model or default_model_name(4, config)
     if name != "bicubic":
         return name, config, False
@@ -193,8 +200,11 @@ def _child(case: str, args, **overrides) -> dict:
     threads = overrides.get("threads", args.threads)
     if threads:
         argv += ["--threads", str(threads)]
-    if args.model:
-        argv += ["--model", args.model]
+    model = overrides.get("model", args.model)
+    if model:
+        argv += ["--model", model]
+    if args.weights_dir:
+        argv += ["--weights-dir", args.weights_dir]
     if overrides.get("tune_allocator"):
         argv.append("--tune-allocator")
     argv += ["--precision", overrides.get("precision", args.precision)]
@@ -248,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="128² input, 2 repeats, no large case")
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"),
                         help="of the main cases (default auto: bf16 on CPUs that have it, else fp32)")
+    parser.add_argument("--models", help="compare these x4 models side by side (comma-separated), 1 thread, fp32")
+    parser.add_argument("--weights-dir", help="an extra folder of weights files for the registry")
     parser.add_argument("--case", choices=("engine", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
     parser.add_argument("--tune-allocator", action="store_true", help=argparse.SUPPRESS)
@@ -257,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.quick:
         args.size, args.repeats, args.large = 128, 2, 0
+    if args.models:
+        from upscaler.engine.bench_compare import compare_models
+
+        return compare_models(args, _child)
     with tempfile.TemporaryDirectory() as scratch:
         args.scratch = scratch
         results = [_child("engine", args)]

@@ -1,0 +1,1 @@
+"""Template tags of the comparison viewer (sizes, formats, the viewer's JSON)."""

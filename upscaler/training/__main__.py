@@ -8,8 +8,9 @@ import sys
 from dataclasses import fields, replace
 from pathlib import Path
 
+from upscaler.training.config import TrainConfig
 from upscaler.training.gan import GANConfig, GANTrainer
-from upscaler.training.train import TrainConfig, Trainer
+from upscaler.training.train import Trainer
 
 
 def _add_train_options(parser: argparse.ArgumentParser, config_class: type = TrainConfig) -> None:
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         print(make_sheet({"bicubic": bicubic_upscale(scale), **methods}, scale, args.output))
         return 0
     if args.command == "degradations":
-        from upscaler.training.degradations import preset
+        from upscaler.training.degradation_presets import preset
         from upscaler.training.sheet import make_degradation_sheet
 
         config = preset(args.preset)
@@ -196,7 +197,7 @@ def degradation_list(value: str) -> tuple[str, ...]:
 
 def _merged_resumable(args: argparse.Namespace, config_class: type) -> TrainConfig:
     from upscaler.training.checkpoint import load_checkpoint
-    from upscaler.training.train import RESUMABLE_CHANGES
+    from upscaler.training.config import RESUMABLE_CHANGES
 
     saved = config_class(**load_checkpoint(args.run_dir / "checkpoint.pt")["train_config"])
     given = {k: getattr(args, k) for k in RESUMABLE_CHANGES if getattr(args, k) is not None}

@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from upscaler.training.degradations import DegradationConfig, bicubic_downscale, degrade, to_uint8, unsharp_mask
+from upscaler.training.degradation_presets import DegradationConfig
+from upscaler.training.degradations import bicubic_downscale, degrade, to_uint8, unsharp_mask
 
 IMAGE_SUFFIXES = {".png", ".bmp", ".jpg", ".jpeg"}
 #: Every VAL_EVERY-th image (by sorted path) is held out for validation: ~5% of the 291 images.

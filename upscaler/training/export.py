@@ -9,7 +9,7 @@ from upscaler.engine.archs import SPAN
 from upscaler.engine.weights import save_weights
 from upscaler.training.checkpoint import checkpoint_upscale, model_from_checkpoint, total_cpu_seconds
 from upscaler.training.evaluate import bicubic_upscale, evaluate, markdown_table, table_as_metadata
-from upscaler.training.train import best_val_psnr
+from upscaler.training.validation import best_val_psnr
 
 TRAINING_DATA = ("T91 (Yang et al. 2010) + BSD200 (BSDS300 train split), every 20th image held out "
                  "for validation; LR by Pillow bicubic (antialiased) downscaling")

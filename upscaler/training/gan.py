@@ -20,8 +20,9 @@ import torch
 
 from upscaler.engine.archs.discriminator import SRGANDiscriminator
 from upscaler.engine.archs.unet_discriminator import UNetDiscriminatorSN
+from upscaler.training.config import TrainConfig
 from upscaler.training.losses import adversarial_d, adversarial_g, charbonnier, feature_matching, ldl_loss
-from upscaler.training.train import TrainConfig, Trainer
+from upscaler.training.train import Trainer
 
 
 @dataclass

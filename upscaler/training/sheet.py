@@ -16,7 +16,8 @@ from PIL import Image, ImageDraw
 
 from upscaler.engine.metrics import detail_ratio, psnr_y
 from upscaler.training import data
-from upscaler.training.degradations import DegradationConfig, degrade
+from upscaler.training.degradation_presets import DegradationConfig
+from upscaler.training.degradations import degrade
 
 #: (photo, crop box in HR pixels (left, top, size)): regions with texture (hair, fur, foam).
 CROPS = (("astronaut", (150, 20, 160)), ("chelsea", (120, 60, 160)), ("coffee", (300, 60, 160)))

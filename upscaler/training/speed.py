@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import torch
 
-from upscaler.training.train import TrainConfig, Trainer
+from upscaler.training.config import TrainConfig
+from upscaler.training.train import Trainer
 
 
 def measure_step_seconds(config: TrainConfig, run_dir, iterations: int = 6) -> float:

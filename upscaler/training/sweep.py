@@ -11,8 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from upscaler.training.checkpoint import load_checkpoint
+from upscaler.training.config import TrainConfig
 from upscaler.training.plots import plot_sweep
-from upscaler.training.train import TrainConfig, Trainer, best_val_psnr
+from upscaler.training.train import Trainer
+from upscaler.training.validation import best_val_psnr
 
 log = logging.getLogger(__name__)
 

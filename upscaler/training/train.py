@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import signal
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,7 @@ from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from upscaler.engine.archs import ARCHITECTURES
-from upscaler.engine.archs.span import SPANConfig
-from upscaler.engine.archs.srresnet import SRResNetConfig, grow_scale
-from upscaler.engine.metrics import detail_ratio, psnr_y
+from upscaler.engine.archs.srresnet import grow_scale
 from upscaler.training import data
 from upscaler.training.checkpoint import (
     capture_rng,
@@ -32,69 +29,16 @@ from upscaler.training.checkpoint import (
     model_from_state,
     restore_rng,
     save_checkpoint,
-    super_resolve,
     total_cpu_seconds,
 )
-from upscaler.training.degradations import FIXED_DEGRADATIONS, fixed_degradation, preset
+from upscaler.training.config import RESUMABLE_CHANGES, TrainConfig
+from upscaler.training.degradation_presets import preset
 from upscaler.training.losses import charbonnier
+from upscaler.training.validation import validate, validation_set
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
-#: Settings that a resumed run may change: its length and how it runs, not what it learns.
-#: (A different thread count can change float summation order, so bit-exact resume assumes the
-#: same count.)
-RESUMABLE_CHANGES = frozenset({"iterations", "threads", "checkpoint_minutes"})
-
-
-@dataclass
-class TrainConfig:
-    scale: int = 2
-    n_blocks: int = 8
-    n_channels: int = 48
-    norm: str = "none"
-    lr_patch: int = 32
-    batch_size: int = 16
-    iterations: int = 10_000
-    max_lr: float = 1e-3
-    pct_start: float = 0.05
-    ema_decay: float = 0.999
-    #: Global gradient-norm ceiling, a guard against rare spikes (typical norms measured ~1.2-1.5
-    #: for 8×48 at x2); 0 disables it.
-    grad_clip: float = 5.0
-    seed: int = 0
-    val_every: int = 500
-    checkpoint_minutes: float = 5.0
-    threads: int = 1  # measured: 2 threads lose badly when anything else uses a core
-    channels_last: bool = True
-    init_from: str | None = None  # a checkpoint to grow (smaller scale) or fine-tune (same scale) from
-    train_root: str = field(default_factory=lambda: str(data.default_train_root()))
-    #: "srresnet" or "span" (upscaler.engine.archs.ARCHITECTURES); norm applies to srresnet only.
-    arch: str = "srresnet"
-    #: How training LR is made: a preset of upscaler.training.degradations ("bicubic", "photo", ...).
-    degradation: str = "bicubic"
-    #: The fixed degradations held-out PSNR is measured under (comma-separated; their mean is
-    #: the "psnr" that picks checkpoints): "clean" for benchmark models, "jpeg75,real" for photo ones.
-    val_degradations: str = "clean"
-
-    def __post_init__(self) -> None:
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {self.arch!r}")
-        preset(self.degradation)  # fails early on an unknown name
-        unknown = set(self.val_degradation_names) - set(FIXED_DEGRADATIONS)
-        if unknown:
-            raise ValueError(f"unknown validation degradations {sorted(unknown)}; expected {FIXED_DEGRADATIONS}")
-
-    @property
-    def val_degradation_names(self) -> tuple[str, ...]:
-        return tuple(n.strip() for n in self.val_degradations.split(",") if n.strip())
-
-    def model_config(self) -> SRResNetConfig | SPANConfig:
-        if self.arch == "span":
-            return SPANConfig(scale=self.scale, n_blocks=self.n_blocks, n_channels=self.n_channels)
-        return SRResNetConfig(scale=self.scale, n_blocks=self.n_blocks, n_channels=self.n_channels, norm=self.norm)
-
-
 def ema_update_fn(decay: float):
     """EMA with warm-up: the decay ramps as (1 + n) / (10 + n) up to `decay`, so the average does
     not drag the random initial weights along for thousands of iterations in a short run."""
@@ -126,38 +70,6 @@ def build_model(config: TrainConfig, source: dict | None = None) -> torch.nn.Mod
             raise ValueError(f"init_from has {start.config}, incompatible with {config.model_config()}")
         model = start
     return model
-
-
-ValidationSet = dict[str, list[tuple[np.ndarray, np.ndarray]]]  # degradation -> [(LR, HR)]
-
-
-def validation_set(images: list[np.ndarray], scale: int, degradations: tuple[str, ...]) -> ValidationSet:
-    """Held-out (LR, HR) pairs under each fixed degradation, made once per run."""
-    pairs: ValidationSet = {}
-    for name in degradations:
-        pairs[name] = []
-        for hr in images:
-            hr = data.crop_to_multiple(hr, scale)
-            pairs[name].append((fixed_degradation(name, hr, scale), hr))
-    return pairs
-
-
-def validate(model: torch.nn.Module, pairs: ValidationSet, scale: int, *, channels_last: bool) -> dict:
-    """Y-PSNR per degradation, their mean ("psnr") and the detail ratio over held-out training
-    images (never the benchmarks)."""
-    model.eval()
-    result: dict[str, float] = {}
-    details = []
-    for name, items in pairs.items():
-        scores = []
-        for lr, hr in items:
-            sr = super_resolve(model, lr, channels_last=channels_last)
-            scores.append(psnr_y(sr, hr, border=scale))
-            details.append(detail_ratio(sr, hr, border=scale))
-        result[f"psnr_{name}"] = float(np.mean(scores))
-    result["psnr"] = float(np.mean([result[f"psnr_{name}"] for name in pairs]))
-    result["detail"] = float(np.mean(details))
-    return result
 
 
 class Trainer:
@@ -366,8 +278,3 @@ class Trainer:
             self.save()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-
-
-def best_val_psnr(history: dict) -> float:
-    vals = [v["psnr"] for v in history.get("val", [])]
-    return max(vals) if vals else -math.inf

@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from upscaler.training import degradation_presets as presets
 from upscaler.training import degradations as d
 
 
@@ -27,9 +28,9 @@ def _blockiness(img: np.ndarray) -> float:
 
 def test_the_chain_is_deterministic_under_a_seed():
     hr = _photo_like()
-    first = d.degrade(hr, 4, d.PHOTO, np.random.default_rng(7))
-    again = d.degrade(hr, 4, d.PHOTO, np.random.default_rng(7))
-    other = d.degrade(hr, 4, d.PHOTO, np.random.default_rng(8))
+    first = d.degrade(hr, 4, presets.PHOTO, np.random.default_rng(7))
+    again = d.degrade(hr, 4, presets.PHOTO, np.random.default_rng(7))
+    other = d.degrade(hr, 4, presets.PHOTO, np.random.default_rng(8))
     assert first.shape == (32, 32, 3) and first.dtype == np.uint8
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
@@ -40,10 +41,10 @@ def test_every_preset_gives_lr_of_the_target_size_for_many_draws():
     rng = np.random.default_rng(0)
     for name in ("photo", "photo-sharp"):
         for _ in range(30):
-            assert d.degrade(hr, 4, d.preset(name), rng).shape == (24, 24, 3)
-    assert d.preset("bicubic") is None
+            assert d.degrade(hr, 4, presets.preset(name), rng).shape == (24, 24, 3)
+    assert presets.preset("bicubic") is None
     with pytest.raises(ValueError, match="unknown degradation preset"):
-        d.preset("nope")
+        presets.preset("nope")
 
 
 def test_a_jpeg_round_trip_really_happens():
@@ -53,9 +54,9 @@ def test_a_jpeg_round_trip_really_happens():
     # Quality 30 leaves 8×8 block edges a model has to learn to remove.
     assert _blockiness(d.to_uint8(d.jpeg_round_trip(smooth.astype(np.float32) / 255, 30))) > 1.5
     # The chain's JPEG alone (every other operation switched off) does the same.
-    off = replace(d.PHOTO.first, noise_probability=0.0, resize_odds=(0.0, 0.0, 1.0),
-                  blur=replace(d.PHOTO.first.blur, probability=0.0), jpeg_probability=0.0)
-    only_jpeg = replace(d.PHOTO, first=off, second_probability=0.0, final_sinc_probability=0.0,
+    off = replace(presets.PHOTO.first, noise_probability=0.0, resize_odds=(0.0, 0.0, 1.0),
+                  blur=replace(presets.PHOTO.first.blur, probability=0.0), jpeg_probability=0.0)
+    only_jpeg = replace(presets.PHOTO, first=off, second_probability=0.0, final_sinc_probability=0.0,
                         jpeg_quality=(30, 30), antialias_probability=0.0)
     # Scale 1 makes the final resize an identity, so whichever order the draw picks, the LR is
     # exactly Pillow's encode-decode of the input.

@@ -11,8 +11,9 @@ from PIL import Image
 from upscaler.engine import EngineConfig, load_upscaler, read_image
 from upscaler.engine.weights import load_weights
 from upscaler.training.checkpoint import checkpoint_upscale, model_from_checkpoint
+from upscaler.training.config import TrainConfig
 from upscaler.training.export import export_run
-from upscaler.training.train import TrainConfig, Trainer
+from upscaler.training.train import Trainer
 
 
 def _trained_run(run_dir, root, arch: str) -> None:

@@ -3,7 +3,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from upscaler.training.train import TrainConfig, Trainer, validate
+from upscaler.training.config import TrainConfig
+from upscaler.training.train import Trainer
+from upscaler.training.validation import validate
 
 
 def tiny_config(root, **overrides) -> TrainConfig:
@@ -158,12 +160,12 @@ def test_a_photo_run_fine_tunes_from_a_clean_checkpoint_of_the_same_scale(tmp_pa
 def test_a_run_refuses_to_resume_when_its_degradation_preset_changed(tmp_path, synthetic_train_root, monkeypatch):
     from dataclasses import replace as dc_replace
 
-    from upscaler.training import degradations
+    from upscaler.training import degradation_presets
 
     config = tiny_config(synthetic_train_root, degradation="photo")
     Trainer(tmp_path / "run", config).save()
     Trainer(tmp_path / "run", config)  # unchanged: resumes
-    edited = dc_replace(degradations.PHOTO, jpeg_quality=(10, 20))
-    monkeypatch.setitem(degradations.PRESETS, "photo", edited)
+    edited = dc_replace(degradation_presets.PHOTO, jpeg_quality=(10, 20))
+    monkeypatch.setitem(degradation_presets.PRESETS, "photo", edited)
     with pytest.raises(ValueError, match="preset changed"):
         Trainer(tmp_path / "run", config)
