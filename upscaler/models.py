@@ -169,6 +169,9 @@ class Result(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="results")
     model_name = models.CharField(max_length=64)
+    # Why the service chose `model_name` when the request named none ("JPEG, quality ≈ 72:
+    # photo", from the engine's provenance.choose_model); empty when the user named the model.
+    model_choice_reason = models.CharField(max_length=200, blank=True, default="")
     scale = models.PositiveSmallIntegerField()
     status = models.CharField(
         max_length=16, choices=ResultStatus.choices, default=ResultStatus.QUEUED
@@ -230,6 +233,10 @@ class Result(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+    @property
+    def model_chosen_automatically(self) -> bool:
+        return bool(self.model_choice_reason)
 
     @property
     def target_size(self) -> tuple[int, int]:

@@ -69,7 +69,9 @@ class Pagination(PageNumberPagination):
 class JobOptionsSerializer(serializers.Serializer):
     scale = serializers.ChoiceField(choices=SUPPORTED_SCALES, default=4)
     model = serializers.CharField(
-        required=False, max_length=64, help_text="default: the server's default model for the scale"
+        required=False, max_length=64,
+        help_text="default: chosen from the file (lossy or noisy images: the photo model, when one offers "
+        "the scale; else the server's default model for the scale); the result's model_choice says why",
     )
     format = serializers.ChoiceField(choices=Result.OutputFormat.values, default="png")
 
@@ -242,11 +244,14 @@ class ModelListApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         name = serializers.CharField()
+        label = serializers.CharField(help_text='for people, e.g. "Faithful"; third-party models: their name')
         description = serializers.CharField()
         kind = serializers.CharField()
         scales = serializers.ListField(child=serializers.IntegerField())
         default_for_scales = serializers.ListField(
-            child=serializers.IntegerField(), help_text="scales at which it is used when no model is named"
+            child=serializers.IntegerField(),
+            help_text="scales at which it is the clean model of the automatic choice (used for clean files "
+            "when no model is named)",
         )
 
     def get(self, request):
@@ -254,6 +259,7 @@ class ModelListApi(APIView):
         models = [
             {
                 "name": m.name,
+                "label": m.label,
                 "description": m.description,
                 "kind": m.kind,
                 "scales": list(m.scales),

@@ -10,7 +10,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from upscaler import notifications
+from upscaler import notifications, selectors
 from upscaler.models import Result
 
 # A submission's overall status: the most active state among its results wins.
@@ -50,9 +50,16 @@ class LinksSerializer(serializers.Serializer):
     results = serializers.URLField()
 
 
+class ModelChoiceSerializer(serializers.Serializer):
+    automatic = serializers.BooleanField(help_text="true when the request named no model and the service chose it")
+    reason = serializers.CharField(help_text='why, e.g. "JPEG, quality ≈ 72: photo"; "" when the model was named')
+
+
 class ResultOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     model = serializers.CharField(source="model_name")
+    model_label = serializers.SerializerMethodField(help_text='the model for people, e.g. "Faithful"')
+    model_choice = serializers.SerializerMethodField()
     scale = serializers.IntegerField()
     format = serializers.CharField(source="output_format")
     status = serializers.ChoiceField(choices=Result.Status.choices)
@@ -71,6 +78,13 @@ class ResultOutputSerializer(serializers.Serializer):
 
     def get_queue_position(self, result) -> int | None:
         return self.context.get("queue_positions", {}).get(result.id)
+
+    def get_model_label(self, result) -> str:
+        return selectors.model_label(model_name=result.model_name)
+
+    @extend_schema_field(ModelChoiceSerializer)
+    def get_model_choice(self, result):
+        return {"automatic": result.model_chosen_automatically, "reason": result.model_choice_reason}
 
     @extend_schema_field(FileOutputSerializer(allow_null=True))
     def get_output(self, result):

@@ -80,7 +80,7 @@ class Provenance:
     format: str
     lossy: bool
     quality: int | None  # JPEG only
-    noise: float | None  # 8-bit levels, lossless images only
+    noise: float | None  # 8-bit levels, lossless images only (None: not measurable)
 
     @property
     def degraded(self) -> bool:
@@ -96,7 +96,9 @@ class Provenance:
             return f"JPEG, quality ≈ {self.quality}"
         if self.lossy:
             return f"{self.format}, lossy"
-        if self.noise is not None and self.noise > NOISY_SIGMA:
+        if self.noise is None:
+            return f"{self.format}, lossless"
+        if self.noise > NOISY_SIGMA:
             return f"{self.format}, noisy (σ ≈ {self.noise:.1f})"
         return f"{self.format}, clean"
 
@@ -107,11 +109,16 @@ def _webp_is_lossy(data: bytes) -> bool:
     return b"VP8 " in data[12:4096] and b"VP8L" not in data[12:32]
 
 
-def _centre_luma(img: Image.Image) -> np.ndarray:
+def _centre_luma(img: Image.Image) -> np.ndarray | None:
+    """The centre window's luma, or None for a mode Pillow cannot convert to it (LAB TIFF: the
+    reader accepts it through its own path)."""
     w, h = img.size
     left, top = max(0, (w - NOISE_CROP) // 2), max(0, (h - NOISE_CROP) // 2)
     window = img.crop((left, top, min(w, left + NOISE_CROP), min(h, top + NOISE_CROP)))
-    return np.asarray(window.convert("L"))
+    try:
+        return np.asarray(window.convert("L"))
+    except ValueError:
+        return None
 
 
 def read_provenance(data: bytes) -> Provenance:
@@ -124,7 +131,8 @@ def read_provenance(data: bytes) -> Provenance:
         if fmt == "WEBP" and _webp_is_lossy(data):
             return Provenance(fmt, lossy=True, quality=None, noise=None)
         img.seek(0)
-        return Provenance(fmt, lossy=False, quality=None, noise=noise_sigma(_centre_luma(img)))
+        luma = _centre_luma(img)
+        return Provenance(fmt, lossy=False, quality=None, noise=None if luma is None else noise_sigma(luma))
 
 
 @dataclass(frozen=True)

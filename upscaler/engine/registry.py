@@ -9,6 +9,10 @@ Three kinds of model:
 - "spandrel": third-party files an admin registered with `register_model_file`, which validated
   them with spandrel and wrote a `<name>.model.json` sidecar (so listing needs no torch).
 A random-weight network is never a model: only files on disk are listed.
+
+Each model has a label for people (ModelInfo.label): a "label" in its file's metadata (or in a
+registration record) when there is one, else the built-in label of its name (LABELS), else
+its name (third-party models, unless registered with a label).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +37,18 @@ logger = logging.getLogger(__name__)
 BICUBIC = "bicubic"
 BICUBIC_SCALES = SUPPORTED_SCALES
 SIDECAR_SUFFIX = ".model.json"
+#: The model the automatic choice (provenance.choose_model) sends lossy or noisy uploads to,
+#: when a model of this name offers the scale: one trained on real-world degradations.
+PHOTO = "photo"
+#: Labels for people of the models we ship or plan to, by name (what each is good at, so that
+#: a user can choose without knowing the architectures).
+LABELS = {
+    BICUBIC: "Bicubic (baseline)",
+    "srresnet": "Faithful",
+    "srgan": "Sharper — may invent detail",
+    PHOTO: "Photo (JPEG, noise)",
+    "photo-sharp": "Photo, sharper — may invent detail",
+}
 
 
 @dataclass
@@ -43,6 +60,16 @@ class ModelInfo:
     #: Per-scale metadata read from the files (architecture, training data, evaluation, ...).
     metadata: dict[int, dict[str, Any]] = field(default_factory=dict)
     files: dict[int, Path] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """For people: a "label" in the files' metadata (the lowest scale that has one), else the
+        built-in label of the name, else the name."""
+        for scale in sorted(self.metadata):
+            label = self.metadata[scale].get("label")
+            if isinstance(label, str) and label.strip():
+                return label.strip()
+        return LABELS.get(self.name, self.name)
 
     @property
     def evaluation(self) -> dict[int, Any]:
@@ -133,9 +160,10 @@ def find_model(name: str, scale: int, config: EngineConfig) -> ModelInfo:
 
 
 def register_model_file(
-    src: str | os.PathLike, name: str, dest_dir: str | os.PathLike, *, description: str = ""
+    src: str | os.PathLike, name: str, dest_dir: str | os.PathLike, *, description: str = "", label: str = ""
 ) -> ModelInfo:
-    """Validate a third-party .pth/.safetensors with spandrel, then copy it in as `name`.
+    """Validate a third-party .pth/.safetensors with spandrel, then copy it in as `name` (shown
+    as `label` when given, see ModelInfo.label).
 
     Raises WeightsError (file rejected) or ValueError (bad or taken name). Imports torch.
     """
@@ -164,6 +192,7 @@ def register_model_file(
         "source_filename": src.name,
         "sha256": file_sha256(src),
         "registered": datetime.now(UTC).isoformat(timespec="seconds"),
+        **({"label": label} if label else {}),
     }
     _atomic_copy(src, target)
     _atomic_write(sidecar, json.dumps(record, indent=2, sort_keys=True))
@@ -192,13 +221,27 @@ def _atomic_write(dest: Path, text: str) -> None:
     os.replace(tmp, dest)
 
 
+def photo_model_name(models: Iterable[ModelInfo], scale: int) -> str | None:
+    """The photo model's name if one of `models` is it and offers `scale`, else None (what
+    provenance.choose_model takes as `photo`)."""
+    return next((m.name for m in models if m.name == PHOTO and scale in m.scales), None)
+
+
 def default_model_name(scale: int, config: EngineConfig | None = None) -> str:
     """Our trained generator for `scale`, else bicubic (never a random network).
 
     A PSNR-trained model is preferred over a perceptual (GAN) one: the default should be
-    faithful, and the GAN's invented texture is something a user opts into.
+    faithful, and the GAN's invented texture is something a user opts into. Among those, one
+    trained on clean (bicubic) pairs comes first: a photo model is what the automatic choice picks
+    for degraded files, not the clean default.
     """
     candidates = [info for info in list_models(config) if info.kind == "srresnet" and scale in info.scales]
     if not candidates:
         return BICUBIC
-    return min(candidates, key=lambda info: info.metadata[scale].get("objective") != "psnr").name
+
+    def rank(info: ModelInfo) -> tuple[bool, bool]:
+        meta = info.metadata[scale]
+        trained_on = ((meta.get("training") or {}).get("config") or {}).get("degradation", "bicubic")
+        return meta.get("objective") != "psnr", trained_on != "bicubic"
+
+    return min(candidates, key=rank).name

@@ -10,6 +10,8 @@ key, "srsite", whose value is a JSON object:
     hyperparameters SRResNetConfig or SPANConfig fields (scale, n_blocks, n_channels, ...)
     scale           2 | 3 | 4 | 8
     description, training_data, evaluation (table of metrics), licence, created (ISO date)
+    label           optional, for people ("Faithful"); without it the registry's built-in
+                    label of the name is shown (registry.LABELS), or the name
     sha256          of the tensors (names, dtypes, shapes, bytes in name order): a corrupt or
                     edited file fails to load
 

@@ -7,7 +7,14 @@ from upscaler.selectors.estimates import (  # noqa: F401
     FALLBACK_MS_PER_MEGAPIXEL,
     model_ms_per_megapixel,
     result_estimate_ms,
+    upload_automatic_defaults,
     upload_model_options,
+)
+from upscaler.selectors.model_labels import (  # noqa: F401
+    model_choice_text,
+    model_label,
+    model_title,
+    model_title_of,
 )
 from upscaler.selectors.submissions import (  # noqa: F401
     result_find_reusable,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import statistics
 
+from upscaler.engine.config import SUPPORTED_SCALES
 from upscaler.integrations import engine_provider
 from upscaler.models import Result
+from upscaler.selectors.model_labels import model_title
 
 # Estimates use the median speed of this many recent succeeded results of a model...
 ESTIMATE_SAMPLE = 25
@@ -47,6 +49,8 @@ def upload_model_options() -> list[dict]:
     return [
         {
             "name": m.name,
+            "label": m.label,
+            "title": model_title(label=m.label, model_name=m.name),
             "description": m.description,
             "kind": m.kind,
             "scales": list(m.scales),
@@ -54,3 +58,15 @@ def upload_model_options() -> list[dict]:
         }
         for m in engine_provider.list_models()
     ]
+
+
+def upload_automatic_defaults() -> dict[int, str]:
+    """The clean model of each scale the automatic choice can serve (the default model, when it
+    offers that scale): the scales the upload page offers with "Automatic" selected."""
+    defaults = {}
+    for scale in SUPPORTED_SCALES:
+        name = engine_provider.default_model_name(scale)
+        model = engine_provider.get_model(name)
+        if model is not None and scale in model.scales:
+            defaults[scale] = name
+    return defaults

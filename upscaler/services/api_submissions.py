@@ -14,11 +14,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from upscaler import selectors
-from upscaler.integrations import engine_provider, url_fetch
+from upscaler.integrations import url_fetch
 from upscaler.models import Result, Submission
+from upscaler.services.model_choice import model_choose_for_stored
 from upscaler.services.quotas import quota_check, quota_lock
 from upscaler.services.result_queue import result_cancel, result_create
-from upscaler.services.submissions import submission_create, upload_sha256
+from upscaler.services.submissions import CheckedUpload, submission_create, upload_check, upload_sha256
 
 
 class IdempotencyKeyReusedError(ValidationError):
@@ -47,14 +48,10 @@ class _SubmitRequest:
     owner: object  # a user, or None for an anonymous client (identified by session_key)
     session_key: str | None
     scale: int
-    model_name: str | None  # None: the server's default for the scale, decided at creation
+    model_name: str | None  # None: chosen from the file at creation (services/model_choice.py)
     output_format: str
     idempotency_key: str
     callback_url: str
-
-
-def model_name_default(*, scale: int) -> str:
-    return engine_provider.default_model_name(scale)
 
 
 def callback_url_validate(*, url: str) -> None:
@@ -70,7 +67,8 @@ def request_fingerprint(
     *, source: str, scale: int, model_name: str | None, output_format: str, callback_url: str
 ) -> str:
     """A hash of what a submit request asks for; `source` is "sha256:<hex>" or "url:<url>".
-    The model is as requested (none = the default), so a retry matches whatever the default is."""
+    The model is as requested (none = chosen from the file), so a retry matches whatever the
+    choice is."""
     fields = [source, str(scale), model_name or "", output_format, callback_url]
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
@@ -137,8 +135,12 @@ def submission_rerun(
     """Queue another result of one stored submission (the API's POST .../results/). An identical
     result that is queued, running or succeeded is returned instead (created=False). `owner` and
     `session_key` are the requester's (selectors.request_owner), whose quota pays for it. The
-    review admin's bulk re-run is reviews.submissions_rerun."""
-    model_name = model_name or model_name_default(scale=scale)
+    review admin's bulk re-run is reviews.submissions_rerun. With no `model_name`, the model is
+    chosen from the stored original, as at upload; a named one is never replaced."""
+    reason = ""
+    if not model_name:
+        choice = model_choose_for_stored(submission=submission, scale=scale)
+        model_name, reason = choice.name, choice.reason
     existing = (
         Result.objects.filter(
             submission=submission, model_name=model_name, scale=scale, output_format=output_format
@@ -155,7 +157,8 @@ def submission_rerun(
             scale=scale,
         )
         result = result_create(
-            submission=submission, model_name=model_name, scale=scale, output_format=output_format
+            submission=submission, model_name=model_name, model_choice_reason=reason, scale=scale,
+            output_format=output_format,
         )
         # The gallery shows a submission's newest result: a new one has not been reviewed,
         # so a published submission goes back to the review queue.
@@ -189,19 +192,21 @@ def _submit(request: _SubmitRequest, *, source: str, image: Callable[[], tuple])
         error = ValidationError("callback_url needs a signed-in user (it is signed with their secret).",
                                 code="bad_callback_url")
         raise ValidationError({"callback_url": error})
-    model_name = request.model_name or model_name_default(scale=request.scale)
     if request.callback_url:
         callback_url_validate(url=request.callback_url)
+    # The model is settled before the lookup: with none named, it is chosen from the file, which
+    # must then have passed the reader's checks. submission_create takes the check as it is.
+    checked = upload_check(upload=upload, scale=request.scale, model_name=request.model_name)
     reusable = selectors.result_find_reusable(
-        owner=request.owner, sha256=sha256, model_name=model_name, scale=request.scale,
+        owner=request.owner, sha256=sha256, model_name=checked.model_name, scale=request.scale,
         output_format=request.output_format,
     )
     if reusable is not None:
         return SubmitOutcome(reusable.submission, created=False, reused="duplicate")
-    return _create(request, upload=upload, sha256=sha256, model_name=model_name, fingerprint=fingerprint)
+    return _create(request, upload=upload, sha256=sha256, checked=checked, fingerprint=fingerprint)
 
 
-def _create(request: _SubmitRequest, *, upload, sha256: str, model_name: str, fingerprint: str) -> SubmitOutcome:
+def _create(request: _SubmitRequest, *, upload, sha256: str, checked: CheckedUpload, fingerprint: str) -> SubmitOutcome:
     try:
         submission = submission_create(
             owner=request.owner,
@@ -209,7 +214,7 @@ def _create(request: _SubmitRequest, *, upload, sha256: str, model_name: str, fi
             upload=upload,
             sha256=sha256,
             scale=request.scale,
-            model_name=model_name,
+            checked=checked,
             output_format=request.output_format,
             # Keys belong to signed-in owners only (an anonymous client has no key space).
             idempotency_key=request.idempotency_key if request.owner is not None else "",

@@ -16,6 +16,7 @@ from PIL import Image
 
 from upscaler.engine.imageio import to_rgb8
 from upscaler.models import Submission
+from upscaler.services.model_choice import model_choose_for_benchmark
 from upscaler.services.submissions import submission_create, upload_decode
 
 # The downsampled input must keep some detail to be worth upscaling (and SSIM's 11x11 window
@@ -30,10 +31,16 @@ def _png_upload(image: Image.Image, name: str) -> SimpleUploadedFile:
 
 
 def benchmark_create(
-    *, owner, session_key: str | None, upload, scale: int, model_name: str, **kwargs
+    *, owner, session_key: str | None, upload, scale: int, model_name: str | None = None, **kwargs
 ) -> Submission:
     """Store `upload` (a high-resolution photo) as ground truth and queue the upscaling of its
-    downsampled copy. Invalid input raises ValidationError (with a code), leaving nothing."""
+    downsampled copy. Invalid input raises ValidationError (with a code), leaving nothing.
+    With no `model_name`, the clean model: the input is a bicubic shrink, whatever the photo's
+    own provenance."""
+    reason = ""
+    if not model_name:
+        choice = model_choose_for_benchmark(scale=scale)
+        model_name, reason = choice.name, choice.reason
     source = upload_decode(upload)
     # Crop to a multiple of the scale so that the upscaled result is exactly the ground
     # truth's size (what the training evaluation does too).
@@ -53,6 +60,7 @@ def benchmark_create(
         upload=_png_upload(small, "input.png"),
         scale=scale,
         model_name=model_name,
+        model_choice_reason=reason,
         kind=Submission.Kind.BENCHMARK,
         ground_truth=_png_upload(truth, "ground-truth.png"),
         **kwargs,

@@ -54,9 +54,12 @@ def result_output_size_validate(*, width: int, height: int, scale: int) -> None:
 
 
 def result_create(
-    *, submission: Submission, model_name: str, scale: int, output_format: str = "png", queued_at=None
+    *, submission: Submission, model_name: str, scale: int, output_format: str = "png", queued_at=None,
+    model_choice_reason: str = "",
 ) -> Result:
-    """Queue a result of a stored submission and dispatch it on commit (the one creation path)."""
+    """Queue a result of a stored submission and dispatch it on commit (the one creation path).
+    `model_choice_reason` says why the service chose the model (services/model_choice.py); it is
+    empty when the request named it."""
     model = result_model_validate(model_name=model_name, scale=scale)
     if output_format not in Result.OutputFormat.values:
         message = f"Unknown output format {output_format!r}."
@@ -66,6 +69,7 @@ def result_create(
         result = Result.objects.create(
             submission=submission,
             model_name=model.name,
+            model_choice_reason=model_choice_reason,
             scale=scale,
             output_format=output_format,
             queued_at=queued_at or timezone.now(),

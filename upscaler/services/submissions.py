@@ -1,8 +1,11 @@
-"""Creating a submission: validate the upload, store the original, queue its result."""
+"""Creating a submission: validate the upload, settle its model (named, or chosen from the file),
+store the original, queue its result."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,8 +15,13 @@ from django.utils import timezone
 from upscaler import engine
 from upscaler.integrations import engine_provider
 from upscaler.models import Submission
+from upscaler.services.model_choice import model_choose, model_choose_for_upload, upload_provenance
 from upscaler.services.quotas import quota_check, quota_lock
 from upscaler.services.result_queue import result_create, result_model_validate, result_output_size_validate
+
+if TYPE_CHECKING:
+    from upscaler.engine import SourceImage
+    from upscaler.engine.provenance import ModelChoice, Provenance
 
 
 def submission_create(
@@ -22,7 +30,9 @@ def submission_create(
     session_key: str | None,
     upload,
     scale: int,
-    model_name: str,
+    model_name: str | None = None,
+    model_choice_reason: str = "",
+    checked: CheckedUpload | None = None,
     output_format: str = "png",
     sha256: str | None = None,
     idempotency_key: str = "",
@@ -35,18 +45,23 @@ def submission_create(
     """Validate and store an upload, create its Submission + queued Result, dispatch on commit.
 
     `owner` is the user, or None for a guest, who is then identified by `session_key` (views
-    get both from selectors.request_owner). `sha256` is the upload's digest when the caller has
-    already computed it (upload_sha256). Invalid input raises django ValidationError naming its
-    field (with a code) and leaves no row and no file; so does a full quota (QuotaExceededError).
-    A second submission with the same owner and non-empty `idempotency_key` raises IntegrityError
-    (and leaves no file). A benchmark (`kind`) carries its `ground_truth` file (see
+    get both from selectors.request_owner). With no `model_name`, the model is chosen from the
+    file (see upload_check); a caller that chose it itself gives its `model_choice_reason`
+    (benchmark mode). `checked` is the upload_check of this upload, scale and model when the
+    caller already made it, `sha256` its digest when already computed (upload_sha256): neither
+    is done twice. Invalid input raises django ValidationError naming its field (with a code)
+    and leaves no row and no file; so does a full quota (QuotaExceededError). A second
+    submission with the same owner and non-empty `idempotency_key` raises IntegrityError (and
+    leaves no file). A benchmark (`kind`) carries its `ground_truth` file (see
     services/benchmarks.py); `credit` may set title, credit, licence and source_url (published
     demo photos).
     """
     if owner is None and not session_key:
         raise ValueError("an anonymous submission needs a session key")
-    result_model_validate(model_name=model_name, scale=scale)
-    source = _upload_validate(upload, scale=scale)
+    if checked is None:
+        checked = upload_check(upload=upload, scale=scale, model_name=model_name,
+                               model_choice_reason=model_choice_reason)
+    source = checked.source
     submission = Submission(
         width=source.width,
         height=source.height,
@@ -66,11 +81,37 @@ def submission_create(
     quota_check(user=owner, session_key=session_key, width=source.width, height=source.height, scale=scale)
     _store_files(submission, upload=upload, ground_truth=ground_truth)
     try:
-        _insert(submission, session_key=session_key, model_name=model_name, scale=scale, output_format=output_format)
+        _insert(submission, session_key=session_key, checked=checked, scale=scale, output_format=output_format)
     except BaseException:
         _delete_files(submission)
         raise
     return submission
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed the checks, and the model that is to run on it."""
+
+    source: SourceImage
+    model_name: str
+    #: Why the service chose the model; "" when the request named it.
+    model_choice_reason: str = ""
+
+
+def upload_check(*, upload, scale: int, model_name: str | None, model_choice_reason: str = "") -> CheckedUpload:
+    """Validate an upload for `scale` and settle its model: the one named (checked first: a bad
+    name is reported before the file is read), or, with none, the automatic choice from the
+    file itself (services/model_choice.py), made once the engine's reader accepted it. Raises
+    ValidationError naming its field."""
+    if model_name:
+        result_model_validate(model_name=model_name, scale=scale)
+    source = _upload_validate(upload, scale=scale)
+    if model_name:
+        return CheckedUpload(source, model_name, model_choice_reason)
+    choice = model_choose_for_upload(upload=upload, scale=scale)
+    # The clean model is UPSCALER_DEFAULT_MODEL when set, which may lack this scale.
+    result_model_validate(model_name=choice.name, scale=scale)
+    return CheckedUpload(source, choice.name, choice.reason)
 
 
 def upload_sha256(upload) -> str:
@@ -93,8 +134,9 @@ def upload_decode(upload):
         raise ValidationError({"image": ValidationError(str(exc), code="unsupported_image")}) from exc
 
 
-def _upload_validate(upload, *, scale: int):
-    """The decoded upload, if its size in bytes, its format and its output size are acceptable."""
+def upload_validate(upload):
+    """The decoded upload, if its size in bytes and its format are acceptable; else ValidationError
+    on "image" (code empty, too_large or unsupported_image)."""
     if not upload.size:
         raise ValidationError({"image": ValidationError("The file is empty.", code="empty")})
     if upload.size > settings.UPSCALER_MAX_UPLOAD_BYTES:
@@ -103,11 +145,28 @@ def _upload_validate(upload, *, scale: int):
         raise ValidationError({"image": ValidationError(message, code="too_large")})
     source = upload_decode(upload)
     upload.seek(0)
+    return source
+
+
+def upload_inspect(*, upload, scale: int) -> tuple[Provenance, ModelChoice]:
+    """What the file has been through and the model the automatic choice gives it at `scale`,
+    before it is submitted (the upload page asks as soon as a file is picked). The file gets
+    the checks of submission_create (the output size aside: the page checks it, and it does not
+    change the choice); nothing is stored."""
+    upload_validate(upload)
+    provenance = upload_provenance(upload)
+    return provenance, model_choose(provenance=provenance, scale=scale)
+
+
+def _upload_validate(upload, *, scale: int):
+    """The decoded upload, if it is acceptable (upload_validate) and so is its output size."""
+    source = upload_validate(upload)
     result_output_size_validate(width=source.width, height=source.height, scale=scale)
     return source
 
 
-def _insert(submission: Submission, *, session_key: str | None, model_name: str, scale: int, output_format: str):
+def _insert(submission: Submission, *, session_key: str | None, checked: CheckedUpload, scale: int,
+            output_format: str):
     """Insert the row and queue its result, with the owner's quota held (quota_lock) so that two
     requests cannot both fit into the last of it."""
     quota = {"user": submission.owner, "session_key": session_key}
@@ -116,8 +175,8 @@ def _insert(submission: Submission, *, session_key: str | None, model_name: str,
         quota_check(**quota, width=submission.width, height=submission.height, scale=scale)
         submission.save(force_insert=True)
         result_create(
-            submission=submission, model_name=model_name, scale=scale, output_format=output_format,
-            queued_at=submission.created,
+            submission=submission, model_name=checked.model_name, model_choice_reason=checked.model_choice_reason,
+            scale=scale, output_format=output_format, queued_at=submission.created,
         )
 
 

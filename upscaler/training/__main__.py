@@ -61,10 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="clean, jpeg75 or real (comma-separated); the clean table is always included")
     evaluate.add_argument("--output", type=Path, default=None, help="also write the markdown table here")
 
-    sheet = sub.add_parser("sheet", help="HR | bicubic | PSNR | GAN comparison sheet on CC0 photos")
+    sheet = sub.add_parser("sheet", help="HR | bicubic | models comparison sheet on CC0 photos")
     sheet.add_argument("output", type=Path)
     sheet.add_argument("--run", type=Path, action="append", required=True,
-                       help="a run directory; repeat for several models (PSNR, then GAN)")
+                       help="a run directory; repeat for several models (e.g. srresnet, photo, photo-sharp)")
+    sheet.add_argument("--degradation", default="clean", help="clean, jpeg75, real (comma-separated): a row each")
 
     degradation_sheet = sub.add_parser("degradations", help="PNG of sample LR patches from a degradation preset")
     degradation_sheet.add_argument("output", type=Path)
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         if len(scales) != 1:
             raise SystemExit(f"all runs must have one scale, got {sorted(scales)}")
         scale = scales.pop()
-        print(make_sheet({"bicubic": bicubic_upscale(scale), **methods}, scale, args.output))
+        degradations = tuple(d.strip() for d in args.degradation.split(",") if d.strip())
+        print(make_sheet({"bicubic": bicubic_upscale(scale), **methods}, scale, args.output, degradations))
         return 0
     if args.command == "degradations":
         from upscaler.training.degradation_presets import preset

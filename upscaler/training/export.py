@@ -21,6 +21,10 @@ DESCRIPTIONS = {
              "sharper textures, lower PSNR; may invent detail.",
     "span": "SPAN (swift parameter-free attention network) trained for PSNR (Charbonnier loss): "
             "all of its work at low resolution, so several times cheaper per pixel than SRResNet.",
+    "photo": "Trained for PSNR on synthetic real-world degradations (blur, resizing, noise, JPEG): "
+             "for JPEGs and noisy photos; removes blocks and noise instead of enlarging them.",
+    "photo-sharp": "The photo model fine-tuned adversarially (U-Net discriminator, LDL artifact "
+                   "suppression): sharper, may invent detail.",
 }
 
 
@@ -52,12 +56,21 @@ def export_run(run_dir: Path, out_path: Path, *, family: str, evaluate_benchmark
             # The last held-out figures (with the detail ratio): what a GAN run ended at.
             "final_val": history["val"][-1] if history.get("val") else None,
             "data_fingerprint": checkpoint["data_fingerprint"],
+            # Every parameter of the degradation chain the LR came from (None: Pillow bicubic).
+            "degradation_settings": checkpoint.get("degradation_settings"),
         },
     }
     if evaluate_benchmarks:
-        table = evaluate({f"{family}-x{scale} (ours)": checkpoint_upscale(model),
-                          "bicubic (ours, Pillow)": bicubic_upscale(scale)}, scale)
+        methods = {f"{family}-x{scale} (ours)": checkpoint_upscale(model),
+                   "bicubic (ours, Pillow)": bicubic_upscale(scale)}
+        table = evaluate(methods, scale)
         metadata["evaluation"] = table_as_metadata(table)
         metadata["evaluation_markdown"] = markdown_table(table, scale)
+        if checkpoint["train_config"].get("degradation", "bicubic") != "bicubic":
+            # A model for real-world inputs is also measured on them (issue 14's fixed degradations).
+            for degradation in ("jpeg75", "real"):
+                degraded = evaluate(methods, scale, degradation=degradation)
+                metadata[f"evaluation_{degradation}"] = table_as_metadata(degraded)
+                metadata["evaluation_markdown"] += "\n" + markdown_table(degraded, scale, degradation=degradation)
     save_weights(out_path, model, metadata)
     return metadata

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from upscaler.engine.metrics import detail_ratio, psnr_y
 from upscaler.training import data
 from upscaler.training.degradation_presets import DegradationConfig
-from upscaler.training.degradations import degrade
+from upscaler.training.degradations import degrade, fixed_degradation
 
 #: (photo, crop box in HR pixels (left, top, size)): regions with texture (hair, fur, foam).
 CROPS = (("astronaut", (150, 20, 160)), ("chelsea", (120, 60, 160)), ("coffee", (300, 60, 160)))
@@ -31,21 +31,26 @@ def open_photo(name: str) -> np.ndarray:
     return np.asarray(getattr(skimage.data, name)())[..., :3].astype(np.uint8)
 
 
-def make_sheet(methods: dict[str, Callable[[np.ndarray], np.ndarray]], scale: int, out: Path) -> Path:
-    """One row per crop; columns: HR, then each method with its Y-PSNR against HR and its detail
-    ratio (luma gradient energy against HR's: what PSNR cannot show about sharpness)."""
+def make_sheet(methods: dict[str, Callable[[np.ndarray], np.ndarray]], scale: int, out: Path,
+               degradations: tuple[str, ...] = ("clean",)) -> Path:
+    """One row per crop and fixed degradation (clean, jpeg75, real); columns: HR, then each method
+    with its Y-PSNR against HR and its detail ratio (luma gradient energy against HR's: what PSNR
+    cannot show about sharpness)."""
     rows = []
-    for photo, (left, top, size) in CROPS:
-        hr = open_photo(photo)[top : top + size, left : left + size]
-        hr = data.crop_to_multiple(hr, scale)
-        lr = data.bicubic_downscale(hr, scale)
-        panels = [("HR (ground truth)", hr)]
-        for name, upscale in methods.items():
-            sr = upscale(lr)
-            psnr, detail = psnr_y(sr, hr, border=scale), detail_ratio(sr, hr, border=scale)
-            panels.append((f"{name}  {psnr:.2f} dB  detail {detail:.0%}", sr))
-        rows.append(panels)
+    for degradation in degradations:
+        for photo, (left, top, size) in CROPS:
+            hr = data.crop_to_multiple(open_photo(photo)[top : top + size, left : left + size], scale)
+            rows.append(_method_panels(methods, hr, fixed_degradation(degradation, hr, scale), scale, degradation))
     return _save_grid(rows, out)
+
+
+def _method_panels(methods, hr: np.ndarray, lr: np.ndarray, scale: int, degradation: str) -> list:
+    panels = [(f"HR (ground truth); LR {degradation}", hr)]
+    for name, upscale in methods.items():
+        sr = upscale(lr)
+        psnr, detail = psnr_y(sr, hr, border=scale), detail_ratio(sr, hr, border=scale)
+        panels.append((f"{name}  {psnr:.2f} dB  detail {detail:.0%}", sr))
+    return panels
 
 
 def _save_grid(rows: list[list[tuple[str, np.ndarray]]], out: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from upscaler import selectors
 from upscaler.engine.config import SUPPORTED_SCALES
 from upscaler.integrations import engine_provider
 
@@ -33,6 +34,22 @@ def upload_extensions() -> list[str]:
     return [ext for extensions in UPLOAD_FORMATS.values() for ext in extensions]
 
 
+#: The model select's first option, the default: the service chooses from the file itself.
+AUTOMATIC = ""
+AUTOMATIC_LABEL = "Automatic (from the file)"
+AUTOMATIC_HELP = (
+    "Chosen when you pick the file: JPEGs and noisy images get the photo model where this server "
+    "has one for the scale, clean images the faithful default."
+)
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """Automatic first, then every model by its title: "Faithful (srresnet)"."""
+    return [(AUTOMATIC, AUTOMATIC_LABEL)] + [
+        (m.name, selectors.model_title(label=m.label, model_name=m.name)) for m in engine_provider.list_models()
+    ]
+
+
 class UploadForm(forms.Form):
     image = forms.FileField(
         label="Image",
@@ -41,7 +58,7 @@ class UploadForm(forms.Form):
     )
     mode = forms.ChoiceField(label="Mode", choices=MODES, initial="upscale", required=False,
                              widget=forms.RadioSelect)
-    model = forms.ChoiceField(label="Model")
+    model = forms.ChoiceField(label="Model", required=False, initial=AUTOMATIC)
     # Every scale is listed; the page hides those the chosen model lacks and the service checks.
     scale = forms.TypedChoiceField(
         label="Scale", choices=[(s, f"×{s}") for s in SUPPORTED_SCALES], coerce=int, initial=4,
@@ -50,11 +67,11 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        models = engine_provider.list_models()
-        self.fields["model"].choices = [(m.name, m.name) for m in models]
-        if models:
-            # Preselect our trained model when there is one: bicubic is only the baseline.
-            self.fields["model"].initial = engine_provider.default_model_name(4)
+        self.fields["model"].choices = model_choices()
+
+    def clean_model(self) -> str | None:
+        """The model named, or None: the service chooses from the file."""
+        return self.cleaned_data.get("model") or None
 
     def clean_mode(self) -> str:
         return self.cleaned_data.get("mode") or "upscale"
@@ -65,3 +82,10 @@ class UploadForm(forms.Form):
         errors = error.error_dict if hasattr(error, "error_dict") else {"image": error.error_list}
         for field, field_errors in errors.items():
             self.add_error(field if field in self.fields else "image", field_errors)
+
+
+class InspectForm(forms.Form):
+    """What the upload page's script sends to learn the automatic choice before uploading."""
+
+    image = forms.FileField()
+    scale = forms.TypedChoiceField(choices=[(s, s) for s in SUPPORTED_SCALES], coerce=int)

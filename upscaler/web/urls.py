@@ -8,6 +8,7 @@ app_name = "upscaler"
 
 urlpatterns = [
     path("", views.upload, name="upload"),
+    path("inspect", views.upload_inspect_view, name="upload-inspect"),
     path("s/<uuid:submission_id>/", views.submission_detail, name="submission"),
     path("s/<uuid:submission_id>/status.json", views.submission_poll, name="submission-status"),
     path("s/<uuid:submission_id>/original", views.submission_original, name="submission-original"),

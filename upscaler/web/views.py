@@ -19,9 +19,17 @@ from upscaler.services.benchmarks import MIN_INPUT_SIDE, benchmark_create
 from upscaler.services.downloads import result_download_ensure
 from upscaler.services.references import result_reference_ensure
 from upscaler.services.result_queue import result_cancel
-from upscaler.services.submissions import submission_create
+from upscaler.services.submissions import submission_create, upload_inspect
 from upscaler.services.thumbnails import result_thumbnail_ensure, submission_thumbnail_ensure
-from upscaler.web.forms import UploadForm, upload_extensions, upload_formats_text
+from upscaler.web.forms import (
+    AUTOMATIC,
+    AUTOMATIC_HELP,
+    AUTOMATIC_LABEL,
+    InspectForm,
+    UploadForm,
+    upload_extensions,
+    upload_formats_text,
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,7 +44,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                     **request_owner(request),
                     upload=form.cleaned_data["image"],
                     scale=form.cleaned_data["scale"],
-                    model_name=form.cleaned_data["model"],
+                    model_name=form.cleaned_data["model"],  # None: chosen from the file
                 )
             except ValidationError as exc:
                 form.add_service_error(exc)
@@ -45,8 +53,57 @@ def upload(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         form = UploadForm()
-    context = {"form": form, "models": selectors.upload_model_options(), "limits": _upload_limits()}
+    context = {"form": form, "models": _upload_models(), "limits": _upload_limits()}
     return render(request, "upscaler/upload.html", context, status=status)
+
+
+def _upload_models() -> list[dict]:
+    """The model select's options for the page's script (json_script): "Automatic" first, with
+    the clean model of each scale it offers (for time estimates until the file's choice is
+    known), then every model."""
+    defaults = selectors.upload_automatic_defaults()
+    automatic = {
+        "name": AUTOMATIC, "label": AUTOMATIC_LABEL, "title": AUTOMATIC_LABEL, "description": AUTOMATIC_HELP,
+        "kind": "automatic", "scales": sorted(defaults), "defaults": {str(s): name for s, name in defaults.items()},
+        "ms_per_megapixel": None,
+    }
+    return [automatic, *selectors.upload_model_options()]
+
+
+@require_POST
+def upload_inspect_view(request: HttpRequest) -> JsonResponse:
+    """The automatic choice for a file the visitor has picked, before the upload: the page's
+    script posts the file and the scale (same origin, with the form's CSRF token), and shows the
+    answer next to the model field. Checked like an upload; nothing is stored, no session started."""
+    form = InspectForm(request.POST, request.FILES)
+    if not form.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        return _json_error("invalid", "Send an image and a scale.", fields=fields)
+    try:
+        provenance, choice = upload_inspect(upload=form.cleaned_data["image"], scale=form.cleaned_data["scale"])
+    except ValidationError as exc:
+        # The service names the field ("image") and gives a code, as for an upload.
+        errors = exc.error_dict if hasattr(exc, "error_dict") else {"image": exc.error_list}
+        first = next(iter(errors.values()))[0]
+        fields = {name: [m for e in field_errors for m in e.messages] for name, field_errors in errors.items()}
+        return _json_error(first.code or "invalid", " ".join(first.messages), fields=fields)
+    label = selectors.model_label(model_name=choice.name)
+    return JsonResponse({
+        "format": provenance.format,
+        "quality": provenance.quality,
+        "noise": None if provenance.noise is None else round(provenance.noise, 1),
+        "summary": provenance.summary,
+        "model": choice.name,
+        "label": label,
+        "title": selectors.model_title(label=label, model_name=choice.name),
+        "reason": choice.reason,
+        "text": selectors.model_choice_text(reason=choice.reason, model_name=choice.name),
+    })
+
+
+def _json_error(code: str, message: str, *, fields: dict, status: int = 400) -> JsonResponse:
+    # The API's error shape (api/errors.py), so that scripts read one kind of error.
+    return JsonResponse({"error": {"code": code, "message": message, "fields": fields}}, status=status)
 
 
 def _upload_limits() -> dict:
@@ -81,6 +138,10 @@ def submission_detail(request: HttpRequest, submission_id) -> HttpResponse:
         result.queue_position = positions.get(result.id)
         width, height = result.target_size
         result.estimate_ms = selectors.result_estimate_ms(model_name=result.model_name, output_pixels=width * height)
+        result.model_title = selectors.model_title_of(model_name=result.model_name)
+        result.model_choice_text = selectors.model_choice_text(
+            reason=result.model_choice_reason, model_name=result.model_name
+        )
     context = {
         "submission": submission,
         "results": results,

@@ -86,6 +86,15 @@ def test_default_model_prefers_a_psnr_model_over_a_gan(tmp_path):
     assert default_model_name(2, config) == "bicubic"
 
 
+def test_the_default_is_the_clean_model_even_when_a_photo_model_sorts_first(tmp_path):
+    config = EngineConfig(weights_dirs=(tmp_path,))
+    photo = {"objective": "psnr", "training": {"config": {"degradation": "photo"}}}
+    save_weights(tmp_path / "photo-x4.safetensors", make_tiny_srresnet(4), photo)
+    assert default_model_name(4, config) == "photo"  # the only trained x4 model: better than bicubic
+    save_weights(tmp_path / "srresnet-x4.safetensors", make_tiny_srresnet(4), {"objective": "psnr"})
+    assert default_model_name(4, config) == "srresnet"
+
+
 def test_empty_package_weights_dir_lists_only_bicubic(tmp_path):
     assert [m.name for m in list_models(EngineConfig(weights_dirs=(tmp_path / "absent",)))] == ["bicubic"]
 

@@ -157,3 +157,15 @@ def test_the_degradation_sheet_shows_each_crop_and_its_samples(tmp_path):
         assert sheet.size == (3 * panel, len(CROPS) * (panel + LABEL_HEIGHT))
     with pytest.raises(SystemExit, match="bicubic"):
         main(["degradations", str(out), "--preset", "bicubic"])
+
+
+def test_the_comparison_sheet_has_a_row_per_crop_and_degradation(tmp_path):
+    from PIL import Image
+
+    from upscaler.training.evaluate import bicubic_upscale
+    from upscaler.training.sheet import CROPS, LABEL_HEIGHT, ZOOM, make_sheet
+
+    out = make_sheet({"bicubic": bicubic_upscale(4)}, 4, tmp_path / "sheet.png", ("jpeg75", "real"))
+    with Image.open(out) as sheet:
+        panel = CROPS[0][1][2] * ZOOM
+        assert sheet.size == (2 * panel, 2 * len(CROPS) * (panel + LABEL_HEIGHT))
