@@ -3,7 +3,9 @@
 // page checks type, size and pixel limits, offers only the chosen model's scales, and shows
 // the output size and an estimated time (from the server's recent speed of that model).
 // Every server rule it checks (sizes, formats, the benchmark's smallest side) comes from the
-// page's json_script "upload-limits": none is copied here.
+// page's json_script "upload-limits": none is copied here. With "Automatic" selected, the page
+// asks the server which model the file would get (POST to the form's data-inspect-url, nothing
+// stored) and shows the answer by the model field: the rule itself stays on the server.
 
 import { formatBytes, formatDuration, formatPixels } from "./format.js";
 
@@ -16,6 +18,8 @@ const errorBox = document.getElementById("image-error");
 const modelSelect = form.querySelector('select[name="model"]');
 const scaleInputs = [...form.querySelectorAll('input[name="scale"]')];
 const submit = document.getElementById("submit");
+const choice = { box: document.getElementById("model-choice"), text: document.getElementById("choice-text") };
+const csrfToken = form.querySelector('input[name="csrfmiddlewaretoken"]').value;
 const preview = { img: document.getElementById("preview-img"), name: document.getElementById("preview-name"), facts: document.getElementById("preview-facts") };
 const summary = { input: document.getElementById("sum-input"), output: document.getElementById("sum-output"), time: document.getElementById("sum-time") };
 
@@ -27,10 +31,70 @@ const MIN_BENCHMARK_SIDE = limits.min_benchmark_side;
 let picked = null; // {file, width, height} once a file passed the checks; sizes null if undecodable
 let pickError = "";
 let previewUrl = null;
+// The server's automatic choice for the picked file, by scale: {pending}, its answer, or {error}.
+let inspected = new Map();
+let inspecting = null; // AbortController of the requests about the current file
 
 const modelByName = (name) => models.find((m) => m.name === name) || models[0];
 const mode = () => form.querySelector('input[name="mode"]:checked')?.value || "upscale";
 const scale = () => Number(form.querySelector('input[name="scale"]:checked')?.value || 0);
+const automatic = () => modelSelect.value === "";
+// The file decides only for an upscale: a benchmark shrinks it with bicubic, a clean input.
+const fileDecides = () => automatic() && mode() !== "benchmark" && picked && !pickError;
+
+// The model that will run: the one selected, or the automatic choice for the file (until the
+// server has answered, and for a benchmark, the clean model of the scale).
+function runningModel(s) {
+  if (!automatic()) return modelByName(modelSelect.value);
+  const chosen = fileDecides() ? inspected.get(s)?.model : null;
+  return modelByName(chosen || modelByName("").defaults[String(s)]);
+}
+
+async function inspect(s) {
+  const file = picked.file;
+  inspected.set(s, { pending: true });
+  const body = new FormData();
+  body.append("image", file);
+  body.append("scale", String(s));
+  let answer;
+  try {
+    const response = await fetch(form.dataset.inspectUrl, {
+      method: "POST", body, headers: { "X-CSRFToken": csrfToken }, credentials: "same-origin",
+      signal: inspecting.signal,
+    });
+    answer = await response.json();
+    if (!response.ok) answer = { error: answer.error?.message || "The server could not read this file." };
+  } catch (error) {
+    if (error.name === "AbortError") return; // another file was picked
+    answer = { error: "The server could not be asked now; it will choose when the file is uploaded." };
+  }
+  if (picked?.file !== file) return;
+  inspected.set(s, answer);
+  update();
+}
+
+function showChoice(s) {
+  const answer = fileDecides() ? inspected.get(s) : null;
+  choice.box.hidden = !answer;
+  choice.box.classList.toggle("failed", !!answer?.error);
+  if (!answer) return;
+  if (answer.pending) {
+    choice.text.textContent = "Reading the file…";
+  } else if (answer.error) {
+    // Shown, not enforced: the upload itself is checked again and answered on this page.
+    choice.text.textContent = answer.error;
+  } else {
+    // "PNG, clean: Faithful (srresnet)", with the model in bold.
+    const at = answer.text.lastIndexOf(answer.title);
+    if (at < 0) {
+      choice.text.textContent = answer.text;
+    } else {
+      const strong = document.createElement("strong");
+      strong.textContent = answer.title;
+      choice.text.replaceChildren(answer.text.slice(0, at), strong, answer.text.slice(at + answer.title.length));
+    }
+  }
+}
 
 function syncScales() {
   const model = modelByName(modelSelect.value);
@@ -45,7 +109,9 @@ function syncScales() {
     const choice = offered.filter((r) => Number(r.value) <= 4).pop() || offered[0];
     if (choice) choice.checked = true;
   }
-  document.getElementById("model-description").textContent = model.description || "";
+  // Once the file's choice is shown, the general words on "Automatic" would only repeat it.
+  const description = fileDecides() ? "" : model.description;
+  document.getElementById("model-description").textContent = description || "";
 }
 
 function showError(message) {
@@ -59,7 +125,9 @@ function update() {
   document.getElementById("benchmark-note").hidden = !benchmark;
   submit.textContent = benchmark ? "Run the benchmark" : "Upscale";
   const s = scale();
-  const model = modelByName(modelSelect.value);
+  if (fileDecides() && s && !inspected.has(s)) inspect(s);
+  showChoice(s);
+  const model = runningModel(s);
   let problem = pickError;
   if (!picked) {
     summary.input.textContent = summary.output.textContent = summary.time.textContent = "—";
@@ -98,6 +166,9 @@ function update() {
 async function accept(file) {
   picked = null;
   pickError = "";
+  inspecting?.abort();
+  inspecting = new AbortController();
+  inspected = new Map();
   dropzone.classList.remove("has-file");
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = null;

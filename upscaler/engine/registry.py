@@ -235,7 +235,12 @@ def default_model_name(scale: int, config: EngineConfig | None = None) -> str:
     trained on clean (bicubic) pairs comes first: a photo model is what the automatic choice picks
     for degraded files, not the clean default.
     """
-    candidates = [info for info in list_models(config) if info.kind == "srresnet" and scale in info.scales]
+    return default_model_among(list_models(config), scale)
+
+
+def default_model_among(models: Iterable[ModelInfo], scale: int) -> str:
+    """default_model_name's choice among models already listed (a caller's cached list)."""
+    candidates = [info for info in models if info.kind == "srresnet" and scale in info.scales]
     if not candidates:
         return BICUBIC
 

@@ -112,13 +112,13 @@ def default_model_name(scale: int) -> str:
     else the engine's choice: our first trained model with that scale, or bicubic."""
     if settings.UPSCALER_DEFAULT_MODEL:
         return settings.UPSCALER_DEFAULT_MODEL
-    from upscaler.engine.registry import default_model_name as engine_default
+    from upscaler.engine.registry import default_model_among
 
     current = _current_model_list()
     name = current.defaults.get(scale)
     if name is None:
-        # The engine scans for its choice; remembered with the scan it agrees with.
-        name = current.defaults[scale] = engine_default(scale, current.config)
+        # The engine's choice among this scan's models, remembered with it.
+        name = current.defaults[scale] = default_model_among(current.models, scale)
     return name
 
 

@@ -44,17 +44,13 @@ def submission_create(
 ) -> Submission:
     """Validate and store an upload, create its Submission + queued Result, dispatch on commit.
 
-    `owner` is the user, or None for a guest, who is then identified by `session_key` (views
-    get both from selectors.request_owner). With no `model_name`, the model is chosen from the
-    file (see upload_check); a caller that chose it itself gives its `model_choice_reason`
-    (benchmark mode). `checked` is the upload_check of this upload, scale and model when the
-    caller already made it, `sha256` its digest when already computed (upload_sha256): neither
-    is done twice. Invalid input raises django ValidationError naming its field (with a code)
-    and leaves no row and no file; so does a full quota (QuotaExceededError). A second
-    submission with the same owner and non-empty `idempotency_key` raises IntegrityError (and
-    leaves no file). A benchmark (`kind`) carries its `ground_truth` file (see
-    services/benchmarks.py); `credit` may set title, credit, licence and source_url (published
-    demo photos).
+    `owner` is the user, or None for a guest identified by `session_key` (selectors.request_owner).
+    No `model_name`: chosen from the file (upload_check); a caller that chose it gives the
+    `model_choice_reason` (benchmarks). `checked` (the caller's upload_check) and `sha256`
+    (upload_sha256) are not done twice. Invalid input raises ValidationError naming its field,
+    leaving no row and no file; so does a full quota (QuotaExceededError); a second submission
+    with the same owner and `idempotency_key` raises IntegrityError. A benchmark (`kind`) carries
+    its `ground_truth`; `credit` may set title, credit, licence and source_url (demo photos).
     """
     if owner is None and not session_key:
         raise ValueError("an anonymous submission needs a session key")

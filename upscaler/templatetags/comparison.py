@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 
+from upscaler import selectors
 from upscaler.models import Result, Submission
 
 register = template.Library()
@@ -19,7 +20,7 @@ def comparison_viewer(result: Result, lazy: bool = False) -> dict:
     images = [
         {"key": "bicubic", "label": "Bicubic reference",
          "src": reverse("upscaler:result-reference", args=[result.id])},
-        {"key": "ours", "label": f"{result.model_name} ×{result.scale}",
+        {"key": "ours", "label": f"{selectors.model_title_of(model_name=result.model_name)} ×{result.scale}",
          "src": reverse("upscaler:result-output", args=[result.id])},
     ]
     if submission.kind == Submission.Kind.BENCHMARK:

@@ -27,6 +27,13 @@ def make_image_bytes(width: int = 8, height: int = 6, fmt: str = "PNG", mode: st
     return buf.getvalue()
 
 
+def make_jpeg_bytes(width: int = 64, height: int = 48, quality: int = 70) -> bytes:
+    """A JPEG at a known quality (what the automatic choice reads from its tables)."""
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(make_image_bytes(width, height))).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
 @pytest.fixture
 def png_bytes() -> bytes:
     return make_image_bytes()
@@ -62,6 +69,25 @@ def _django_side_isolation(request):
     yield
     engine_provider.reset()
     notifications.bind_event_loop(None)
+
+
+@pytest.fixture
+def weights_dir(settings, tmp_path) -> Path:
+    """An empty weights folder in the settings; the engine provider sees files added to it."""
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    settings.UPSCALER_WEIGHTS_DIRS = [str(folder)]
+    return folder
+
+
+@pytest.fixture
+def photo_model(weights_dir) -> Path:
+    """srresnet (x2, x4) as the clean model and a `photo` model at x4 only, listed but not
+    runnable (headers): use with recorded_jobs or fake_upscaler."""
+    from upscaler.tests.support.weights import write_clean_and_photo_models
+
+    write_clean_and_photo_models(weights_dir)
+    return weights_dir
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The upload and submission pages in a real browser (Debian's chromium via Playwright) against
 the embedded server: upload, live progress, the comparison viewer (slider by pointer and
-keyboard, side by side, zoom, magnifier), downloads, the polling fallback and a phone screen."""
+keyboard, side by side, zoom, magnifier), downloads, the polling fallback, a phone screen, and
+the automatic model choice shown before the upload."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from PIL import Image
 
 from upscaler.tests.support.browser import chromium, embedded_site, photo_bytes, screenshot, watch_errors
+from upscaler.tests.support.weights import PHOTO_TRAINING, save_tiny_model
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,8 +25,13 @@ JOB_TIMEOUT_MS = 180_000
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with embedded_site(tmp_path_factory.mktemp("site")) as base:
+def site_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("site")
+
+
+@pytest.fixture(scope="module")
+def site(site_dir):
+    with embedded_site(site_dir) as base:
         yield base
 
 
@@ -80,6 +87,8 @@ def test_upload_progress_comparison_and_downloads(site, page, tmp_path):
     assert page.locator("#sum-output").inner_text() == f"{WIDTH * SCALE}×{HEIGHT * SCALE} (20 MP)"
     assert page.locator("#sum-time").inner_text().startswith(("about", "under"))
     assert page.locator("#image-error").inner_text() == ""
+    # The automatic choice, from the server: no trained model on this site, so bicubic either way.
+    assert re.fullmatch(r"PNG, .*: Bicubic \(baseline\)( \(no photo model at this scale\))?", choice_text(page))
     screenshot(page, "upload-ready")
 
     page.locator("#submit").click()
@@ -276,3 +285,91 @@ def test_the_api_docs_render_under_the_sites_policy(site, page):
     assert all(message.startswith("Applying inline style") for message in refused), refused
     assert page.locator(".swagger-ui .opblock-summary-method").first.evaluate(
         "el => getComputedStyle(el).color") == "rgb(255, 255, 255)"  # swagger-ui.css applied
+
+
+@pytest.fixture
+def photo_model_on_site(site, site_dir):
+    """A runnable tiny `photo` model (x4 only) in the site's weights folder for one test: the
+    server lists it on its next request (it watches the folder), and forgets it afterwards."""
+    path = save_tiny_model(site_dir / "weights", "photo", 4, **PHOTO_TRAINING)
+    yield path
+    path.unlink()
+
+
+def jpeg_file(tmp_path, name="holiday.jpg", *, width=320, height=240, quality=70) -> Path:
+    path = tmp_path / name
+    Image.open(io.BytesIO(photo_bytes(width, height))).save(path, "JPEG", quality=quality)
+    return path
+
+
+def choice_text(page) -> str:
+    """The automatic choice once the server has answered (not "Reading the file…")."""
+    page.wait_for_function(
+        """() => { const box = document.getElementById('model-choice');
+                   return !box.hidden && !box.textContent.includes('Reading'); }""")
+    return page.locator("#choice-text").inner_text()
+
+
+def test_the_automatic_choice_and_its_reason_are_shown_before_upload(site, page, tmp_path, photo_model_on_site):
+    errors = watch_errors(page)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/inspect") else None)
+    page.goto(site + "/")
+    select = page.locator('select[name="model"]')
+    assert select.input_value() == ""  # Automatic is the default
+    assert select.locator("option:checked").inner_text() == "Automatic (from the file)"
+    assert select.locator('option[value="photo"]').inner_text() == "Photo (JPEG, noise)"
+    assert page.locator("#model-choice").is_hidden()  # nothing to say before a file is picked
+
+    page.set_input_files('input[name="image"]', str(jpeg_file(tmp_path)))
+    page.locator('#scales input[value="4"]').check()
+    assert choice_text(page) == "JPEG, quality ≈ 70: Photo (JPEG, noise)"
+    assert page.locator("#choice-text strong").inner_text() == "Photo (JPEG, noise)"
+    assert page.url.rstrip("/") == site and asked  # asked the server; nothing was submitted
+    screenshot(page, "upload-automatic-choice")
+
+    # Another scale: asked again; the photo model has no x2, and the reason says so.
+    page.locator('#scales input[value="2"]').check()
+    page.wait_for_function("() => document.getElementById('choice-text').textContent.includes('no photo model')")
+    assert choice_text(page).startswith("JPEG, quality ≈ 70: Bicubic (baseline)")
+    # Naming a model hides the automatic choice; back to Automatic shows it again.
+    select.select_option("bicubic")
+    assert page.locator("#model-choice").is_hidden()
+    select.select_option("")
+    page.locator('#scales input[value="4"]').check()
+    assert choice_text(page) == "JPEG, quality ≈ 70: Photo (JPEG, noise)"
+
+    # Uploaded: the server makes the same choice, and the result page says which and why.
+    page.locator("#submit").click()
+    page.wait_for_url(SUBMISSION_URL)
+    section = page.locator("section.result")
+    assert section.locator("h2").inner_text().startswith("Photo (JPEG, noise) ×4")
+    assert section.locator(".choice-reason").inner_text() == (
+        "Chosen automatically — JPEG, quality ≈ 70: Photo (JPEG, noise)")
+    section.locator(".outcome").wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
+    wait_for_images(page, "section.result .layer img")
+    screenshot(page, "result-automatic-choice")
+    assert errors == []
+
+
+def test_the_automatic_choice_on_a_phone(site, browser, tmp_path, photo_model_on_site):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.goto(site + "/")
+    clean = tmp_path / "drawing.png"
+    clean.write_bytes(photo_bytes(320, 240, noise=0))
+    page.set_input_files('input[name="image"]', str(clean))
+    page.locator('#scales input[value="2"]').check()
+    page.wait_for_function("() => document.getElementById('choice-text').textContent.includes('Bicubic')")
+    assert choice_text(page) == "PNG, clean: Bicubic (baseline)"  # no trained clean model on this site
+    page.locator('#scales input[value="4"]').check()
+    page.set_input_files('input[name="image"]', str(jpeg_file(tmp_path)))
+    page.wait_for_function("() => document.getElementById('choice-text').textContent.startsWith('JPEG')")
+    assert choice_text(page) == "JPEG, quality ≈ 70: Photo (JPEG, noise)"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator("#model-choice").scroll_into_view_if_needed()
+    screenshot(page, "upload-automatic-choice-phone")
+    assert errors == []
+    context.close()

@@ -80,3 +80,17 @@ def test_the_owner_of_a_request_is_the_user_or_none(user):
     # An anonymous visitor owns through their (now started) session, never as a user object.
     assert owner == {"owner": None, "session_key": anonymous.session.session_key} and owner["session_key"]
     assert selectors.request_owner(_request(user))["owner"] == user
+
+
+def test_a_models_title_has_its_name_beside_the_label_unless_the_label_says_it(photo_model):
+    assert selectors.model_title(label="Faithful", model_name="srresnet") == "Faithful (srresnet)"
+    assert selectors.model_title(label="Bicubic (baseline)", model_name="bicubic") == "Bicubic (baseline)"
+    assert selectors.model_title(label="esrgan", model_name="esrgan") == "esrgan"  # third-party: its name
+    assert (selectors.model_title(label="Photo, sharper — may invent detail", model_name="photo-sharp")
+            == "Photo, sharper — may invent detail (photo-sharp)")
+    # A stored reason in people's words; a model this server no longer has keeps its name.
+    assert selectors.model_choice_text(reason="PNG, clean: srresnet", model_name="srresnet") == (
+        "PNG, clean: Faithful (srresnet)")
+    assert selectors.model_choice_text(reason="JPEG, quality ≈ 70: gone (no photo model at this scale)",
+                                       model_name="gone") == "JPEG, quality ≈ 70: gone (no photo model at this scale)"
+    assert selectors.model_choice_text(reason="", model_name="srresnet") == ""

@@ -40,6 +40,20 @@ class StageSettings:
 
 
 @dataclass(frozen=True)
+class SimpleSettings:
+    """The common case, drawn instead of the full chain `probability` of the time: a photo shrunk
+    by software (antialiased bicubic or area, as Pillow, libvips and phones do), maybe a little
+    soft or noisy, saved as JPEG."""
+
+    probability: float
+    blur_probability: float
+    blur_sigma: tuple[float, float]
+    noise_probability: float
+    gaussian_sigma: tuple[float, float]  # in 8-bit levels
+    jpeg_quality: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class DegradationConfig:
     first: StageSettings
     second: StageSettings
@@ -53,14 +67,19 @@ class DegradationConfig:
     usm_target: bool = False
     #: Shrink with antialiasing this often (Pillow and photo software do; torch's default does not).
     antialias_probability: float = 0.5
+    #: The common case, drawn before (and instead of) the full chain; None: always the full chain.
+    simple: SimpleSettings | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-#: The photo models' chain: what phones and the web do to pictures, most of them mildly. A JPEG
-#: always ends the chain (the photo model serves lossy and noisy uploads); before it, light blur,
-#: a resize, mild sensor noise and sometimes an earlier JPEG and a second, milder order.
+#: The photo models' chain: what phones and the web do to pictures, most of them mildly. Half the
+#: patches take the common case (software downscaling, a little blur or noise, JPEG 50-95); the
+#: others the full chain: light blur, a resize in any mode, mild sensor noise, sometimes an earlier
+#: JPEG and a second, milder order. A JPEG always ends it (the photo model serves lossy and noisy
+#: uploads). A first version without the common case (1000 iterations of SPAN x4) held 26.12 dB
+#: on the held-out jpeg75/real images; see training-runs/README.md for what this one gives.
 PHOTO = DegradationConfig(
     first=StageSettings(
         blur=BlurSettings(probability=0.5, sigma=(0.2, 1.5)),
@@ -78,6 +97,8 @@ PHOTO = DegradationConfig(
     shuffle_probability=0.2,
     jpeg_quality=(40, 95),
     final_sinc_probability=0.2,
+    simple=SimpleSettings(probability=0.5, blur_probability=0.3, blur_sigma=(0.3, 1.2), noise_probability=0.4,
+                          gaussian_sigma=(0.5, 4.0), jpeg_quality=(50, 95)),
 )
 
 #: Real-ESRGAN's ranges, narrowed where they go beyond what phones and the web produce (blur

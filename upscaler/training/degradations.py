@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import special
 
-from upscaler.training.degradation_presets import BlurSettings, DegradationConfig, StageSettings
+from upscaler.training.degradation_presets import BlurSettings, DegradationConfig, SimpleSettings, StageSettings
 
 RESIZE_MODES = ("area", "bilinear", "bicubic")
 
@@ -229,6 +229,9 @@ def degrade(hr: np.ndarray, scale: int, config: DegradationConfig, rng: np.rando
     h, w = hr.shape[:2]
     target = (h // scale, w // scale)
     img = hr.astype(np.float32) / 255.0
+    # Drawn only when the preset has a common case, so presets without one keep their streams.
+    if config.simple is not None and rng.random() < config.simple.probability:
+        return _degrade_simply(img, target, config.simple, rng)
 
     # First order: resize factors are relative to the HR size.
     operations = _stage_operations(config.first, config, (h, w), rng)
@@ -261,6 +264,20 @@ def degrade(hr: np.ndarray, scale: int, config: DegradationConfig, rng: np.rando
         img = _jpeg(img, config, rng) if apply_second_jpeg else img
         img = final_resize_and_sinc(img)
     return to_uint8(img)
+
+
+def _degrade_simply(img: np.ndarray, target: tuple[int, int], simple: SimpleSettings,
+                    rng: np.random.Generator) -> np.ndarray:
+    if rng.random() < simple.blur_probability:
+        sigma = _uniform(rng, simple.blur_sigma)
+        img = convolve(img, blur_kernel(2 * math.ceil(3 * sigma) + 1, sigma, sigma, 0.0))
+    mode = "area" if rng.random() < 0.3 else "bicubic"
+    img = np.clip(resize(img, target, mode, antialias=True), 0.0, 1.0)
+    if rng.random() < simple.noise_probability:
+        sigma = _uniform(rng, simple.gaussian_sigma) / 255
+        img = np.clip(add_gaussian_noise(img, sigma, gray=rng.random() < 0.5, rng=rng), 0.0, 1.0)
+    low, high = simple.jpeg_quality
+    return to_uint8(jpeg_round_trip(img, int(rng.integers(low, high + 1))))
 
 
 def bicubic_downscale(hr: np.ndarray, scale: int) -> np.ndarray:

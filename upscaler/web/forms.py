@@ -1,4 +1,5 @@
-"""The upload form: input shape only; the service decides whether the image is acceptable."""
+"""The upload form and the inspect form its script sends: input shape only; the service decides
+whether the image is acceptable, and which model it gets when the visitor names none."""
 
 from django import forms
 

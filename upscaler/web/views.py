@@ -1,5 +1,6 @@
-"""HTML views (thin): upload page, submission page and its JSON status, file downloads (owner,
-reviewer or public gallery, see selectors) and format conversions, thumbnails, cancel."""
+"""HTML views (thin): upload page (and the inspect endpoint its script asks for the automatic
+model), submission page and its JSON status, file downloads (owner, reviewer or public gallery,
+see selectors) and format conversions, thumbnails, cancel."""
 
 from __future__ import annotations
 

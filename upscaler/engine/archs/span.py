@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from upscaler.engine.archs.hyperparameters import resolve_config
 from upscaler.engine.config import SUPPORTED_SCALES
 
 
@@ -119,11 +120,7 @@ class SPAN(nn.Module):
 
     def __init__(self, config: SPANConfig | None = None, *, fused: bool = False, **kwargs) -> None:
         super().__init__()
-        if config is None:
-            config = SPANConfig(**kwargs)
-        elif kwargs:
-            raise TypeError("pass either a config or keyword hyper-parameters, not both")
-        self.config = config
+        self.config = config = resolve_config(SPANConfig, config, kwargs)
         c, e, s = config.n_channels, config.expansion, config.scale
         self.head = Conv3XC(3, c, e)
         self.body = nn.ModuleList(SPAB(c, e, config.attention) for _ in range(config.n_blocks))

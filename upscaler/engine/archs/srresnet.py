@@ -18,6 +18,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from upscaler.engine.archs.hyperparameters import resolve_config
 from upscaler.engine.config import SUPPORTED_SCALES
 
 Norm = Literal["batch", "none"]
@@ -138,11 +139,7 @@ class SRResNet(nn.Module):
 
     def __init__(self, config: SRResNetConfig | None = None, **kwargs) -> None:
         super().__init__()
-        if config is None:
-            config = SRResNetConfig(**kwargs)
-        elif kwargs:
-            raise TypeError("pass either a config or keyword hyper-parameters, not both")
-        self.config = config
+        self.config = config = resolve_config(SRResNetConfig, config, kwargs)
         c, big, small = config.n_channels, config.large_kernel, config.small_kernel
         self.head = nn.Sequential(nn.Conv2d(3, c, big, padding=big // 2), nn.PReLU(c))
         self.body = nn.Sequential(*[ResidualBlock(c, small, config.norm) for _ in range(config.n_blocks)])

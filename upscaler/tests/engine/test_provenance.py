@@ -71,3 +71,9 @@ def test_the_choice_sends_degraded_files_to_the_photo_model():
     assert choose_model(png, clean="srresnet", photo="photo").name == "srresnet"
     fallback = choose_model(jpeg70, clean="srresnet", photo=None)
     assert fallback.name == "srresnet" and "no photo model" in fallback.reason
+
+
+def test_a_lossless_mode_without_luma_is_read_as_lossless_not_refused():
+    # Pillow cannot convert a LAB TIFF to grey; the reader accepts it, so provenance must too.
+    lab = read_provenance(_encode(Image.new("LAB", (40, 30)), "TIFF"))
+    assert (lab.lossy, lab.noise, lab.degraded, lab.summary) == (False, None, False, "TIFF, lossless")

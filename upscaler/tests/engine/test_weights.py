@@ -172,3 +172,18 @@ def test_preparing_a_span_fuses_a_copy_and_keeps_its_function():
     x = torch.rand(1, 3, 10, 7)
     with torch.inference_mode():
         assert torch.allclose(fast(x.contiguous(memory_format=torch.channels_last)), model(x), atol=1e-5)
+
+
+def test_models_have_labels_for_people_which_a_file_may_set(tmp_path):
+    from upscaler.engine.registry import ModelInfo, photo_model_name
+
+    config = EngineConfig(weights_dirs=(tmp_path,))
+    save_weights(tmp_path / "srresnet-x4.safetensors", make_tiny_srresnet(4))
+    save_weights(tmp_path / "photo-x4.safetensors", make_tiny_srresnet(4), {"label": "Phone photos"})
+    save_weights(tmp_path / "mine-x2.safetensors", make_tiny_srresnet(2))
+    labels = {m.name: m.label for m in list_models(config)}
+    assert labels == {"bicubic": "Bicubic (baseline)", "srresnet": "Faithful", "photo": "Phone photos", "mine": "mine"}
+    third_party = ModelInfo(name="esrgan", scales=(4,), description="", kind="spandrel", metadata={4: {}})
+    assert third_party.label == "esrgan"
+    assert photo_model_name(list_models(config), 4) == "photo"
+    assert photo_model_name(list_models(config), 2) is None

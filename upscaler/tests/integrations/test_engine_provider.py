@@ -4,7 +4,6 @@ folder changes; the config and everything built from it follow setting changes; 
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,7 @@ from django.test import override_settings
 
 from upscaler.engine import registry
 from upscaler.integrations import engine_provider
-
-
-def write_weights_header(path: Path, name: str, scale: int, objective: str = "psnr") -> Path:
-    """A safetensors file with our metadata and no tensors: all that listing models reads."""
-    metadata = {"name": name, "architecture": "SRResNet", "hyperparameters": {}, "scale": scale,
-                "objective": objective}
-    header = json.dumps({"__metadata__": {"srsite": json.dumps(metadata)}}).encode()
-    path.write_bytes(struct.pack("<Q", len(header)) + header)
-    return path
+from upscaler.tests.support.weights import write_weights_header
 
 
 def register_like_the_engine(folder: Path, name: str, scale: int) -> None:
@@ -62,18 +53,18 @@ def test_the_model_list_is_scanned_once(weights, header_reads):
         engine_provider.default_model_name(scale)
     assert engine_provider.get_model("tiny").scales == (4,)
     assert names() == ["bicubic", "tiny"]
-    # One read of the file for the list, one per scale for the engine's default choice.
-    assert len(header_reads) == 3
+    # One read of the file, for the list: the default of each scale is chosen from that list.
+    assert len(header_reads) == 1
     for scale in (2, 4):
         engine_provider.default_model_name(scale)
-    assert len(header_reads) == 3
+    assert len(header_reads) == 1
 
 
 @pytest.mark.django_db
 def test_one_upload_page_reads_each_weights_file_once(weights, header_reads, client):
     assert client.get("/").status_code == 200
     first = len(header_reads)
-    assert first <= 2  # the list, and the default at x4
+    assert first == 1  # the list (the default of every scale, for "Automatic", comes from it)
     assert client.get("/").status_code == 200
     assert len(header_reads) == first  # nothing changed on disk: nothing read again
 

@@ -82,14 +82,16 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     return path
 
 
-def photo_bytes(width: int, height: int, seed: int = 0) -> bytes:
-    """A PNG with smooth shapes and some texture, so that upscaling has something to show."""
+def photo_bytes(width: int, height: int, seed: int = 0, noise: float = 6) -> bytes:
+    """A PNG with smooth shapes and some texture (`noise`: Gaussian σ in 8-bit levels; 6 reads as
+    a noisy photo to the automatic choice, 0 as a clean image), so that upscaling has something
+    to show."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     r = 128 + 100 * np.sin(x / 23.0) * np.cos(y / 31.0)
     g = 128 + 90 * np.sin((x + y) / 17.0)
     b = 255 * ((x // 40 + y // 40) % 2) * 0.6 + 40
-    img = np.stack([r, g, b], axis=-1) + rng.normal(0, 6, (height, width, 3))
+    img = np.stack([r, g, b], axis=-1) + rng.normal(0, noise, (height, width, 3))
     buf = io.BytesIO()
     Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(buf, "PNG")
     return buf.getvalue()

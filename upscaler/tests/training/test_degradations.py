@@ -169,3 +169,17 @@ def test_the_comparison_sheet_has_a_row_per_crop_and_degradation(tmp_path):
     with Image.open(out) as sheet:
         panel = CROPS[0][1][2] * ZOOM
         assert sheet.size == (2 * panel, 2 * len(CROPS) * (panel + LABEL_HEIGHT))
+
+
+def test_the_common_case_is_software_downscaling_then_jpeg():
+    from dataclasses import replace
+
+    hr = _photo_like(256)
+    simple = replace(presets.PHOTO.simple, probability=1.0, blur_probability=0.0, noise_probability=0.0,
+                     jpeg_quality=(30, 30))
+    config = replace(presets.PHOTO, simple=simple)
+    lr = d.degrade(hr, 2, config, np.random.default_rng(3))
+    assert lr.shape == (128, 128, 3) and _blockiness(lr) > 1.3  # JPEG blocks on a shrunk photo
+    again = d.degrade(hr, 2, config, np.random.default_rng(3))
+    assert np.array_equal(lr, again)
+    assert presets.PHOTO_HEAVY.simple is None  # the full chain only, as the photo-heavy run had it

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from upscaler.engine.archs.unet_discriminator import UNetDiscriminatorSN
+from upscaler.tests.training.resume import assert_same_weights, straight_and_resumed
 from upscaler.tests.training.test_train import tiny_config
 from upscaler.training.losses import artifact_map, ldl_loss
 
@@ -41,18 +42,9 @@ def test_a_unet_gan_with_ldl_runs_and_resumes_exactly(tmp_path, synthetic_train_
               "discriminator": "unet", "ldl_weight": 1.0, "degradation": "photo-sharp",
               "init_from": str(tmp_path / "psnr" / "checkpoint.pt")}
     config = GANConfig(**values)
-    straight = GANTrainer(tmp_path / "gan", config)
-    straight.run(show_progress=False)
+    straight, resumed = straight_and_resumed(GANTrainer, config, tmp_path, steps_before_save=2)
     assert set(straight.last_terms) == {"content", "perceptual", "adversarial", "d_loss", "artifacts"}
-    part = GANTrainer(tmp_path / "gan2", config)
-    for _ in range(2):
-        part.step()
-    part.save()
-    resumed = GANTrainer(tmp_path / "gan2", config)
-    resumed.run(show_progress=False)
-    for key, value in straight.model.state_dict().items():
-        assert torch.equal(value, resumed.model.state_dict()[key]), key
-    for key, value in straight.discriminator.state_dict().items():
-        assert torch.equal(value, resumed.discriminator.state_dict()[key]), key
+    assert_same_weights(straight.model, resumed.model)
+    assert_same_weights(straight.discriminator, resumed.discriminator)
     with pytest.raises(ValueError, match="discriminator"):
         GANTrainer(tmp_path / "bad", GANConfig(**{**values, "discriminator": "vgg"}))

@@ -3,6 +3,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from upscaler.tests.training.resume import assert_same_weights, straight_and_resumed
 from upscaler.training.config import TrainConfig
 from upscaler.training.train import Trainer
 from upscaler.training.validation import validate
@@ -128,17 +129,9 @@ def test_a_tiny_photo_run_lowers_its_loss_and_resumes_bit_exactly(tmp_path, synt
         learner.step()
     assert validate(learner.model, learner.val_pairs, 2, channels_last=True)["psnr"] > before + 2
 
-    short = replace(config, iterations=8, val_every=4)
-    straight = Trainer(tmp_path / "straight", short)
-    straight.run(show_progress=False)
-    first = Trainer(tmp_path / "resumed", short)
-    for _ in range(3):
-        first.step()
-    first.save()
-    resumed = Trainer(tmp_path / "resumed", short)
-    resumed.run(show_progress=False)
-    for key, value in straight.model.state_dict().items():
-        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    straight, resumed = straight_and_resumed(Trainer, replace(config, iterations=8, val_every=4), tmp_path,
+                                             steps_before_save=3)
+    assert_same_weights(straight.model, resumed.model)
     val = straight.history["val"][-1]
     assert {"psnr_jpeg75", "psnr_real", "psnr", "detail"} <= set(val)
     assert val["psnr"] == pytest.approx((val["psnr_jpeg75"] + val["psnr_real"]) / 2, abs=1e-3)

@@ -117,8 +117,11 @@ def test_upload_page_carries_models_and_limits_for_the_script(client, settings):
     settings.UPSCALER_MAX_UPLOAD_BYTES = 1234567
     html = client.get("/").content.decode()
     models = json.loads(re.search(r'<script id="upload-models" type="application/json">(.*?)</script>', html).group(1))
-    assert {"name": "bicubic", "scales": [2, 3, 4, 8], "kind": "bicubic"}.items() <= models[0].items()
-    assert models[0]["ms_per_megapixel"] > 0
+    # "Automatic" first, with the clean model of each scale (bicubic: no trained weights here).
+    assert {"name": "", "kind": "automatic", "scales": [2, 3, 4, 8]}.items() <= models[0].items()
+    assert models[0]["defaults"] == {"2": "bicubic", "3": "bicubic", "4": "bicubic", "8": "bicubic"}
+    assert {"name": "bicubic", "scales": [2, 3, 4, 8], "kind": "bicubic"}.items() <= models[1].items()
+    assert models[1]["ms_per_megapixel"] > 0 and models[1]["title"] == "Bicubic (baseline)"
     limits = json.loads(re.search(r'<script id="upload-limits" type="application/json">(.*?)</script>', html).group(1))
     assert limits["max_upload_bytes"] == 1234567
     assert 'name="mode" value="benchmark"' in html and "upscaler/upload.js" in html
