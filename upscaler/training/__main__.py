@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         for run in args.run:
             network, _ = model_from_checkpoint(run / "checkpoint.pt")
             scales.add(network.config.scale)
-            methods[run.name] = checkpoint_upscale(network)
+            # A sweep keeps each candidate's run in <candidate>/run: name it by its candidate.
+            methods[run.parent.name if run.name == "run" else run.name] = checkpoint_upscale(network)
         if len(scales) != 1:
             raise SystemExit(f"all runs must have one scale, got {sorted(scales)}")
         scale = scales.pop()

@@ -20,6 +20,7 @@ from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from upscaler.engine.archs import ARCHITECTURES
+from upscaler.engine.archs.span import rescale_span
 from upscaler.engine.archs.srresnet import grow_scale
 from upscaler.training import data
 from upscaler.training.checkpoint import (
@@ -63,9 +64,8 @@ def build_model(config: TrainConfig, source: dict | None = None) -> torch.nn.Mod
     if source is not None:
         start = model_from_state(source).train()
         if start.config.scale != config.scale:
-            if config.arch != "srresnet":
-                raise ValueError(f"only SRResNet runs grow across scales, not {config.arch}")
-            start = grow_scale(start, config.scale)
+            # SRResNet grows by appending ×2 stages; SPAN keeps its LR body and starts a new tail.
+            start = grow_scale(start, config.scale) if config.arch == "srresnet" else rescale_span(start, config.scale)
         if start.config != config.model_config():
             raise ValueError(f"init_from has {start.config}, incompatible with {config.model_config()}")
         model = start

@@ -162,3 +162,18 @@ class SPAN(nn.Module):
         s = self.config.scale
         anchor = x.repeat_interleave(s * s, dim=1)  # channel c·s² + i is sub-pixel i of colour c
         return self.shuffle(self.tail(mixed) + anchor)
+
+
+@torch.no_grad()
+def rescale_span(model: SPAN, new_scale: int) -> SPAN:
+    """A SPAN for `new_scale` that keeps everything `model` learned at LR resolution (head, body,
+    mix) and starts its one scale-specific part, the sub-pixel tail, fresh: near the
+    nearest-neighbour anchor, so fine-tuning begins from "these features, enlarged"."""
+    if model.is_fused:
+        raise ValueError("rescale the training form, not a fused SPAN")
+    rescaled = SPAN(SPANConfig(**{**model.config.to_dict(), "scale": new_scale}))
+    kept = {k: v for k, v in model.state_dict().items() if not k.startswith("tail.")}
+    missing, unexpected = rescaled.load_state_dict(kept, strict=False)
+    if unexpected or any(not key.startswith("tail.") for key in missing):
+        raise RuntimeError(f"rescale_span mismatch: missing={missing} unexpected={unexpected}")
+    return rescaled

@@ -162,3 +162,16 @@ def test_a_run_refuses_to_resume_when_its_degradation_preset_changed(tmp_path, s
     monkeypatch.setitem(degradation_presets.PRESETS, "photo", edited)
     with pytest.raises(ValueError, match="preset changed"):
         Trainer(tmp_path / "run", config)
+
+
+def test_a_span_run_changes_scale_keeping_its_low_resolution_body(tmp_path, synthetic_train_root):
+    x4 = Trainer(tmp_path / "x4", tiny_config(synthetic_train_root, arch="span", scale=4, iterations=3))
+    x4.run(show_progress=False)
+    x2 = Trainer(tmp_path / "x2", tiny_config(synthetic_train_root, arch="span", scale=2,
+                                              init_from=str(tmp_path / "x4" / "checkpoint.pt")))
+    source = x4.ema.module.state_dict()
+    for key, value in x2.model.state_dict().items():
+        if not key.startswith("tail."):
+            assert torch.equal(value, source[key]), key
+    assert x2.model.tail.out_channels == 3 * 2 * 2
+    assert x2.model(torch.rand(1, 3, 8, 8)).shape == (1, 3, 16, 16)
