@@ -5,6 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: The only formats the reader decodes (Pillow's names → file name extensions): what the upload
+#: page advertises. Every other Pillow plugin stays unreachable from an upload: EPS would hand the
+#: file to Ghostscript, ICO/ICNS decode whole embedded images before any size check, and rarely
+#: used decoders are attack surface without a user.
+INPUT_FORMATS = {
+    "PNG": ("png",), "JPEG": ("jpg", "jpeg"), "WEBP": ("webp",), "TIFF": ("tif", "tiff"),
+    "BMP": ("bmp",), "GIF": ("gif",),
+}
+
+
+def format_display_name(name: str) -> str:
+    """How people write a Pillow format name ("WEBP" → "WebP")."""
+    return "WebP" if name == "WEBP" else name
+
+
+def input_formats_text() -> str:
+    """The formats the reader decodes, for people: "PNG, JPEG, WebP, TIFF, BMP or GIF"."""
+    *rest, last = (format_display_name(name) for name in INPUT_FORMATS)
+    return f"{', '.join(rest)} or {last}"
+
 #: The scales every part of the service offers (each model lists the ones it has).
 SUPPORTED_SCALES = (2, 3, 4, 8)
 

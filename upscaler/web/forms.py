@@ -4,7 +4,7 @@ whether the image is acceptable, and which model it gets when the visitor names 
 from django import forms
 
 from upscaler import selectors
-from upscaler.engine.config import SUPPORTED_SCALES
+from upscaler.engine.config import INPUT_FORMATS, SUPPORTED_SCALES, format_display_name, input_formats_text
 from upscaler.integrations import engine_provider
 
 MODES = (
@@ -12,23 +12,15 @@ MODES = (
     ("benchmark", "Benchmark: my image is a sharp, high-resolution photo"),
 )
 
-# The formats the page offers (the engine's reader decides), with their file name extensions:
-# the page's script checks a file by its name when the browser gives it no type (TIFF, a drag
-# from some applications). The help text and the script's list both come from here.
-UPLOAD_FORMATS = {
-    "PNG": ("png",),
-    "JPEG": ("jpg", "jpeg"),
-    "WebP": ("webp",),
-    "TIFF": ("tif", "tiff"),
-    "BMP": ("bmp",),
-    "GIF": ("gif",),
-}
+# The formats the page offers are exactly those the engine's reader decodes, with their file name
+# extensions: the page's script checks a file by its name when the browser gives it no type
+# (TIFF, a drag from some applications). The help text and the script's list both come from here.
+UPLOAD_FORMATS = {format_display_name(name): extensions for name, extensions in INPUT_FORMATS.items()}
 
 
 def upload_formats_text() -> str:
     """How the page names the formats it accepts: "PNG, JPEG, WebP, TIFF, BMP or GIF"."""
-    *rest, last = UPLOAD_FORMATS
-    return f"{', '.join(rest)} or {last}"
+    return input_formats_text()
 
 
 def upload_extensions() -> list[str]:

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from PIL.ExifTags import Base
 
-from upscaler.engine.config import DEFAULT_MAX_INPUT_PIXELS
+from upscaler.engine.config import DEFAULT_MAX_INPUT_PIXELS, INPUT_FORMATS, input_formats_text
 from upscaler.engine.errors import ImageTooLargeError, UnsupportedImageError
 from upscaler.engine.imageio.pixels import WORKING_MODES
 from upscaler.engine.imageio.source import SourceImage
@@ -49,6 +49,10 @@ _PLAIN_CONVERSIONS = {
 }
 
 
+#: Pillow's own bomb limit as it came (89.5 MP): it stays the ceiling when a deployment sets a
+#: budget above it.
+PILLOW_MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS
+
 # Exceptions Pillow's plugins raise on some corrupt files besides their documented ones.
 _DECODER_BUGS = (AttributeError, IndexError, KeyError, TypeError, ZeroDivisionError, struct.error)
 
@@ -63,14 +67,19 @@ def read_image(
             src = Path(src).read_bytes()
         if isinstance(src, (bytes, bytearray, memoryview)):
             src = io.BytesIO(bytes(src))
+        # Pillow's own limit is the service's budget, so that a decoder that allocates before we
+        # see a size (a nested image, a plugin that loads on open) is bounded by it too.
+        Image.MAX_IMAGE_PIXELS = min(max_pixels, PILLOW_MAX_IMAGE_PIXELS)
         with warnings.catch_warnings():
             # Pillow only warns between 1× and 2× its MAX_IMAGE_PIXELS: make that an error too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return _decode(Image.open(src), max_pixels)
+            return _decode(Image.open(src, formats=tuple(INPUT_FORMATS)), max_pixels)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(f"The image is too large to process safely ({exc}).") from exc
     except UnidentifiedImageError as exc:
-        raise UnsupportedImageError("The file is empty or not an image in a supported format.") from exc
+        raise UnsupportedImageError(
+            f"The file is empty or not an image in a supported format ({input_formats_text()})."
+        ) from exc
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         raise UnsupportedImageError(f"Cannot read {exc.filename}: {exc.strerror}") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:  # Pillow's decoders use all four
@@ -92,10 +101,11 @@ def _decode(img: Image.Image, max_pixels: int) -> SourceImage:
         )
     if width < 1 or height < 1:
         raise UnsupportedImageError("The image has no pixels.")
-    frames = getattr(img, "n_frames", 1)
-    if frames > 1:
+    # Never count frames: n_frames walks every page (quadratic in a TIFF's page count, minutes
+    # for a 25 MB file of tiny pages); is_animated looks at the second page at most.
+    if getattr(img, "is_animated", False):
         img.seek(0)
-        notes.append(f"animated: first frame used ({frames} frames)")
+        notes.append("animated or multi-page: first frame used")
     fmt = img.format
     img.load()
     decoded_mode = img.mode
