@@ -13,12 +13,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from upscaler.jobs.embedded import LifespanApp  # noqa: E402
+from upscaler.ops.body_limit import RequestBodyLimit  # noqa: E402
 from upscaler.realtime.auth import BrowserOriginCheck, WebsocketTokenAuthMiddleware  # noqa: E402
 from upscaler.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Before Django reads a byte: an over-long body is refused, never spooled to disk.
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": BrowserOriginCheck(
             # Browsers authenticate by session; scripts by `Authorization: Token <key>`.
             AuthMiddlewareStack(WebsocketTokenAuthMiddleware(URLRouter(websocket_urlpatterns)))

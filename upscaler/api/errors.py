@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -58,6 +58,15 @@ def exception_handler(exc, context):
                         status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if isinstance(exc, DjangoValidationError):
         return _service_validation_error(exc)
+    if isinstance(exc, RequestDataTooBig):
+        # Django's cap on form fields (DATA_UPLOAD_MAX_MEMORY_SIZE): the client's request, not our
+        # fault. A base64 image belongs in a JSON body, or the file in a multipart file part.
+        return Response(error_body("too_large", "A form field is too large: send the image as a file "
+                                   "(multipart) or as JSON image_base64."),
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return Response(error_body("too_many_fields", "The request has too many fields or files."),
+                        status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -8,8 +8,7 @@ from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 
-# Room for the other fields next to a base64 image.
-JSON_OVERHEAD_BYTES = 64 * 1024
+from upscaler.services.submissions import upload_request_limit
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -19,8 +18,7 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def json_body_limit() -> int:
-    # A base64 image is 4/3 of its bytes.
-    return settings.UPSCALER_MAX_UPLOAD_BYTES * 4 // 3 + JSON_OVERHEAD_BYTES
+    return upload_request_limit()
 
 
 class LimitedJSONParser(JSONParser):

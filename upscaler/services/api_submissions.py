@@ -19,7 +19,13 @@ from upscaler.models import Result, Submission
 from upscaler.services.model_choice import model_choose_for_stored
 from upscaler.services.quotas import quota_check, quota_lock
 from upscaler.services.result_queue import result_cancel, result_create
-from upscaler.services.submissions import CheckedUpload, submission_create, upload_check, upload_sha256
+from upscaler.services.submissions import (
+    CheckedUpload,
+    submission_create,
+    upload_check,
+    upload_sha256,
+    upload_size_validate,
+)
 
 
 class IdempotencyKeyReusedError(ValidationError):
@@ -96,6 +102,7 @@ def submission_submit(
     naming its field.
     """
     request = _SubmitRequest(owner, session_key, scale, model_name, output_format, idempotency_key, callback_url)
+    upload_size_validate(upload)  # before the hash reads every byte of it
     sha256 = upload_sha256(upload)  # once: the fingerprint, the reuse lookup and the row share it
     return _submit(request, source=f"sha256:{sha256}", image=lambda: (upload, sha256))
 

@@ -24,6 +24,16 @@ if TYPE_CHECKING:
     from upscaler.engine.provenance import ModelChoice, Provenance
 
 
+#: Room for the other fields and the multipart framing beside the largest upload.
+REQUEST_OVERHEAD_BYTES = 1024 * 1024
+
+
+def upload_request_limit() -> int:
+    """The largest request body an upload may need: the file as base64 (4/3 of its bytes, the
+    JSON API's form) plus the other fields. The ASGI edge and the JSON parser refuse more."""
+    return settings.UPSCALER_MAX_UPLOAD_BYTES * 4 // 3 + REQUEST_OVERHEAD_BYTES
+
+
 def submission_create(
     *,
     owner,
@@ -130,15 +140,21 @@ def upload_decode(upload):
         raise ValidationError({"image": ValidationError(str(exc), code="unsupported_image")}) from exc
 
 
-def upload_validate(upload):
-    """The decoded upload, if its size in bytes and its format are acceptable; else ValidationError
-    on "image" (code empty, too_large or unsupported_image)."""
+def upload_size_validate(upload) -> None:
+    """ValidationError on "image" (code empty or too_large) unless the upload's size in bytes is
+    acceptable: checked before anything reads the bytes (hashing, decoding)."""
     if not upload.size:
         raise ValidationError({"image": ValidationError("The file is empty.", code="empty")})
     if upload.size > settings.UPSCALER_MAX_UPLOAD_BYTES:
         limit_mb = settings.UPSCALER_MAX_UPLOAD_BYTES / (1024 * 1024)
         message = f"The file is larger than {limit_mb:.0f} MB."
         raise ValidationError({"image": ValidationError(message, code="too_large")})
+
+
+def upload_validate(upload):
+    """The decoded upload, if its size in bytes and its format are acceptable; else ValidationError
+    on "image" (code empty, too_large or unsupported_image)."""
+    upload_size_validate(upload)
     source = upload_decode(upload)
     upload.seek(0)
     return source

@@ -254,3 +254,19 @@ def test_polyglots_are_served_only_as_their_decoded_image_type(sender, media_roo
         body = b"".join(output.streaming_content)
         assert output["Content-Type"] == "image/png" and body.startswith(b"\x89PNG")
         assert b"alert(" not in body and b"PK\x03\x04" not in body
+
+
+@pytest.mark.parametrize("as_multipart", [False, True])
+def test_an_oversized_form_field_is_413_not_500(sender, media_root, as_multipart):
+    # 6 MB of base64 in a form field passes DATA_UPLOAD_MAX_MEMORY_SIZE (5 MB): Django refuses it
+    # with RequestDataTooBig, which used to fall through to "unhandled API error" (500).
+    from urllib.parse import urlencode
+
+    data = {"image_base64": base64.b64encode(b"\0" * 4_500_000).decode(), "image_name": "x.png", "scale": 2}
+    if as_multipart:
+        response = sender.api.post(URL, data, format="multipart")
+    else:
+        response = sender.api.generic("POST", URL, urlencode(data), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413, response.content
+    assert response.json()["error"]["code"] == "too_large"
+    assert nothing_stored(media_root)

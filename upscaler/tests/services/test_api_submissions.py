@@ -58,3 +58,13 @@ def test_refusals_name_the_request_field(make_upload, user, recorded_jobs):
         api_submissions.submission_submit_url(owner=user, session_key=None, url="ftp://example.com/a.png", scale=2)
     [(field, [code])] = error_codes(excinfo.value).items()
     assert field == "image_url" and code.startswith("url_")
+
+
+def test_an_oversized_upload_is_refused_before_it_is_hashed(settings, make_upload, monkeypatch):
+    settings.UPSCALER_MAX_UPLOAD_BYTES = 100
+    hashed = []
+    monkeypatch.setattr(api_submissions, "upload_sha256", lambda upload: hashed.append(upload) or "0" * 64)
+    with pytest.raises(ValidationError) as excinfo:
+        api_submissions.submission_submit(owner=None, session_key="s" * 32,
+                                          upload=make_upload(make_image_bytes(40, 40)), scale=2, model_name="bicubic")
+    assert "image" in excinfo.value.message_dict and hashed == []
