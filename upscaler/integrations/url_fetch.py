@@ -7,17 +7,24 @@ UPSCALER_URL_FETCH_ALLOWLIST (CIDR networks; for tests and trusted internal host
 The connection then goes to the address that was checked, not to a second DNS answer, so a
 rebinding resolver cannot swap in a private address; TLS still verifies the certificate
 against the host name. Redirects are followed by hand, each hop checked the same way.
-Bodies are streamed and cut off at a size limit; connect, read and overall time are bounded.
+Bodies are streamed and cut off at a size limit. Time is bounded as a whole: DNS, connecting,
+TLS, headers and body share one deadline (UPSCALER_URL_FETCH_TOTAL_TIMEOUT), enforced by a
+timer that closes the socket, because per-read timeouts restart with every byte a server drips.
+IPv6 forms that carry an IPv4 address (6to4, Teredo, NAT64) are judged by that address too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import logging
 import socket
 import ssl
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urljoin, urlsplit
@@ -53,12 +60,30 @@ def _allowlist(raw: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.
     return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in raw if item.strip())
 
 
+#: NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): the last 32 bits are an IPv4 address.
+NAT64_NETWORKS = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries and a gateway would deliver to."""
+    embedded = []
+    if ip.sixtofour is not None:
+        embedded.append(ip.sixtofour)
+    if ip.teredo is not None:
+        embedded.extend(ip.teredo)  # (server, client)
+    if any(ip in network for network in NAT64_NETWORKS):
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return embedded
+
+
 def address_is_allowed(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     if any(ip in network for network in _allowlist(tuple(settings.UPSCALER_URL_FETCH_ALLOWLIST))):
         return True
+    if isinstance(ip, ipaddress.IPv6Address) and any(not address_is_allowed(str(v4)) for v4 in _embedded_ipv4(ip)):
+        return False  # 2002:a9fe:a9fe:: is 169.254.169.254 behind a 6to4 gateway
     return ip.is_global and not (
         ip.is_private
         or ip.is_loopback
@@ -75,6 +100,53 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+# getaddrinfo takes no timeout: it runs here, and the caller waits at most until its deadline.
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="srsite-dns")
+
+
+def _resolve_by(host: str, port: int, deadline: float) -> list[str]:
+    future = _resolver.submit(resolve, host, port)
+    try:
+        return future.result(timeout=max(0.0, deadline - time.monotonic()))
+    except FutureTimeout as exc:
+        raise UrlFetchError(f"Resolving {host!r} took too long.", code="timeout") from exc
+
+
+class _Deadline:
+    """Closes a connection's socket when the whole exchange has run out of time, which unblocks
+    any read or handshake in progress (per-read timeouts would restart with every byte)."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.expired = False
+        self._timer: threading.Timer | None = None
+
+    def remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.expired = True
+            raise UrlFetchError("The URL did not answer in time.", code="timeout")
+        return left
+
+    def guard(self, conn: http.client.HTTPConnection) -> None:
+        self.cancel()
+        self._timer = threading.Timer(self.remaining(), self._expire, (conn,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self, conn: http.client.HTTPConnection) -> None:
+        self.expired = True
+        sock = conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the raw socket, even under TLS
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 @dataclass
 class _Target:
     scheme: str
@@ -84,7 +156,7 @@ class _Target:
     address: str
 
 
-def check_url(url: str) -> _Target:
+def check_url(url: str, deadline: float | None = None) -> _Target:
     """Validate one URL and resolve its host; raises UrlFetchError unless every address is allowed."""
     try:
         parts = urlsplit(url)
@@ -101,7 +173,7 @@ def check_url(url: str) -> _Target:
         raise UrlFetchError("The URL has no host.")
     port = port or ALLOWED_SCHEMES[scheme]
     try:
-        addresses = resolve(host, port)
+        addresses = resolve(host, port) if deadline is None else _resolve_by(host, port, deadline)
     except (OSError, UnicodeError) as exc:
         raise UrlFetchError(f"Cannot resolve the host {host!r}.") from exc
     if not addresses:
@@ -161,12 +233,13 @@ def request(
     """One request to a user-given URL with every safety check; raises UrlFetchError."""
     timeout = timeout if timeout is not None else settings.UPSCALER_URL_FETCH_TIMEOUT
     total = total_timeout if total_timeout is not None else settings.UPSCALER_URL_FETCH_TOTAL_TIMEOUT
-    deadline = time.monotonic() + total
+    clock = _Deadline(time.monotonic() + total)
     max_redirects = settings.UPSCALER_URL_FETCH_MAX_REDIRECTS if follow_redirects else 0
     current = url
     for _hop in range(max_redirects + 1):
-        target = check_url(current)
-        conn = _connection(target, timeout)
+        target = check_url(current, clock.deadline)
+        conn = _connection(target, min(timeout, clock.remaining()))
+        clock.guard(conn)
         try:
             conn.request(
                 method,
@@ -189,20 +262,26 @@ def request(
                 if response.status == 303:
                     method, body = "GET", None
                 continue
-            data = _read_limited(response, max_bytes, deadline)
+            data = _read_limited(response, max_bytes, clock.deadline)
             return FetchedResponse(
                 url=current,
                 status=response.status,
                 headers={k.lower(): v for k, v in response.getheaders()},
                 body=data,
             )
-        except TimeoutError as exc:
-            raise UrlFetchError("The URL did not answer in time.", code="timeout") from exc
-        except ssl.SSLError as exc:
-            raise UrlFetchError(f"TLS error talking to {target.host!r}.") from exc
-        except (OSError, http.client.HTTPException) as exc:
+        except UrlFetchError:
+            raise
+        except (TimeoutError, OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
+            # When the deadline closed the socket, whatever the blocked call raised is a timeout.
+            if clock.expired or isinstance(exc, TimeoutError):
+                raise UrlFetchError("The URL did not answer in time.", code="timeout") from exc
+            if isinstance(exc, ssl.SSLError):
+                raise UrlFetchError(f"TLS error talking to {target.host!r}.") from exc
+            if isinstance(exc, ValueError | AttributeError):
+                raise
             raise UrlFetchError(f"Could not fetch the URL ({exc.__class__.__name__}).") from exc
         finally:
+            clock.cancel()
             conn.close()
     raise UrlFetchError(f"The URL redirected more than {max_redirects} times.")
 

@@ -115,11 +115,12 @@ def _project_services() -> dict[str, dict]:
 
 def test_compose_has_the_production_services():
     services = compose()["services"]
-    assert {"web", "worker", "scheduler", "migrate", "postgres", "redis", "minio", "createbucket"} <= set(services)
-    assert set(_project_services()) == {"web", "worker", "scheduler", "migrate"}
+    assert {"web", "worker", "webhooks", "scheduler", "migrate", "postgres", "redis", "minio",
+            "createbucket"} <= set(services)
+    assert set(_project_services()) == {"web", "worker", "webhooks", "scheduler", "migrate"}
 
 
-@pytest.mark.parametrize("name", ["web", "worker", "scheduler", "migrate"])
+@pytest.mark.parametrize("name", ["web", "worker", "webhooks", "scheduler", "migrate"])
 def test_compose_commands_exist_in_the_project(name):
     args = _command(_project_services()[name])
     assert args, f"{name} has no command"
@@ -144,11 +145,17 @@ def test_compose_commands_exist_in_the_project(name):
         pytest.fail(f"{name}: unexpected program {program!r}")
 
 
-def test_the_worker_consumes_every_routed_queue_and_reserves_a_gpu():
-    worker = compose()["services"]["worker"]
-    queues = set(_option(_command(worker), "-Q", "--queues").split(","))
+def test_the_workers_consume_every_routed_queue_and_only_inference_reserves_a_gpu():
+    services = compose()["services"]
+    worker, webhooks = services["worker"], services["webhooks"]
+    queues_of = {name: set(_option(_command(svc), "-Q", "--queues").split(","))
+                 for name, svc in (("worker", worker), ("webhooks", webhooks))}
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
-    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= queues
+    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= queues_of["worker"] | queues_of["webhooks"]
+    # Webhooks (which wait on other people's servers) never share the GPU worker's one process.
+    assert queues_of["worker"] == {"inference"}
+    assert settings.CELERY_TASK_ROUTES["upscaler.webhook_deliver"]["queue"] in queues_of["webhooks"]
+    assert "deploy" not in webhooks
     assert _option(_command(worker), "--concurrency", "-c") == "1"  # one inference owner per GPU
     devices = worker["deploy"]["resources"]["reservations"]["devices"]
     assert any("gpu" in d["capabilities"] and d["driver"] == "nvidia" for d in devices)

@@ -149,3 +149,54 @@ def test_the_same_key_for_another_url_is_refused_without_fetching(api, local_ser
     assert first.status_code == 202 and other.status_code == 422
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     assert len(local_server.hits) == 1 and Submission.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["2002:7f00:1::", "2002:a9fe:a9fe::", "2002:a00:1::",  # 6to4 of 127.0.0.1, 169.254.169.254, 10.0.0.1
+     "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo: client 10.0.0.1 (stored inverted)
+     "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b:1::a00:1"],  # NAT64 of metadata, loopback, private
+)
+def test_ipv6_forms_that_carry_a_private_ipv4_are_refused(address, settings):
+    settings.UPSCALER_URL_FETCH_ALLOWLIST = []
+    assert not url_fetch.address_is_allowed(address)
+
+
+def test_a_server_that_drips_its_headers_is_cut_off_at_the_total_deadline(settings):
+    """The review's M2: one header byte every 0.2 s kept a '3 s' fetch for 22 s, because every byte
+    restarted the per-read timeout. The whole exchange now has one deadline."""
+    import socket
+    import threading
+    import time
+
+    settings.UPSCALER_URL_FETCH_ALLOWLIST = ["127.0.0.0/8"]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def drip():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 200:
+                if stop.is_set():
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+    threading.Thread(target=drip, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/x.png"
+    started = time.monotonic()
+    try:
+        with pytest.raises(url_fetch.UrlFetchError) as excinfo:
+            url_fetch.request("GET", url, max_bytes=1024, timeout=1.0, total_timeout=1.5)
+    finally:
+        stop.set()
+        listener.close()
+    assert excinfo.value.code == "timeout"
+    # The drip alone would take over 40 s; the deadline ends it within a little of 1.5 s.
+    assert time.monotonic() - started < 10
