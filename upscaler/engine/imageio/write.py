@@ -33,8 +33,11 @@ def write_image(
     format: str = "PNG",
     quality: int = 95,
     source: SourceImage | None = None,
+    keep_private_metadata: bool = False,
 ) -> None:
-    """Save `image` as PNG, WebP, JPEG (or TIFF), carrying the source's metadata when given."""
+    """Save `image` as PNG, WebP, JPEG (or TIFF), carrying the source's metadata when given:
+    ICC, DPI and EXIF, without where the photo was taken (GPS) and the serial numbers of camera
+    and lens unless `keep_private_metadata` (the uploader's explicit choice)."""
     fmt = format.upper().replace("JPG", "JPEG")
     if fmt not in OUTPUT_FORMATS:
         raise ValueError(f"format must be one of {OUTPUT_FORMATS}, got {format!r}")
@@ -45,13 +48,13 @@ def write_image(
     if fmt == "PNG":
         params["compress_level"] = 6
     if source is not None:
-        params.update(_carried_metadata(source, image))
+        params.update(_carried_metadata(source, image, keep_private_metadata))
     if isinstance(fileobj, (str, os.PathLike)):
         Path(fileobj).parent.mkdir(parents=True, exist_ok=True)
     image.save(fileobj, format=fmt, **params)
 
 
-def _carried_metadata(source: SourceImage, image: Image.Image) -> dict:
+def _carried_metadata(source: SourceImage, image: Image.Image, keep_private: bool) -> dict:
     """Pillow save parameters for the source's ICC, DPI and EXIF, adjusted to the new size."""
     params: dict = {}
     factor = image.width / source.width
@@ -61,7 +64,7 @@ def _carried_metadata(source: SourceImage, image: Image.Image) -> dict:
     if source.dpi:
         params["dpi"] = (source.dpi[0] * factor, source.dpi[1] * factor)
     if source.exif:
-        exif = _rewrite_exif(source.exif, image.size, factor)
+        exif = _rewrite_exif(source.exif, image.size, factor, keep_private)
         if exif:
             params["exif"] = exif
     return params
@@ -89,11 +92,23 @@ def _icc_matches(icc: bytes, mode: str) -> bool:
     return space == b"RGB "
 
 
-def _rewrite_exif(data: bytes, size: tuple[int, int], factor: float) -> bytes | None:
+#: EXIF tags that identify a person or a device: who shot it, and the serial numbers of body and
+#: lens (a camera's serial ties every photo it took together); MakerNote is the maker's private
+#: block, where several makers store the serial too. GPS (its own IFD) goes with them.
+PRIVATE_TAGS = (Base.BodySerialNumber, Base.CameraOwnerName, Base.LensSerialNumber, Base.CameraSerialNumber,
+                Base.ImageUniqueID, Base.MakerNote)
+
+
+def _rewrite_exif(data: bytes, size: tuple[int, int], factor: float, keep_private: bool = False) -> bytes | None:
     try:
         exif = Image.Exif()
         exif.load(data)
         exif[Base.Orientation] = 1
+        if not keep_private:
+            exif.pop(IFD.GPSInfo, None)
+            for tag in PRIVATE_TAGS:
+                exif.pop(tag, None)
+                exif.get_ifd(IFD.Exif).pop(tag, None)
         for tag in (Base.XResolution, Base.YResolution):
             if tag in exif:
                 exif[tag] = float(exif[tag]) * factor

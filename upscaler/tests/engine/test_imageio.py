@@ -304,3 +304,32 @@ def test_pillows_own_limit_is_the_service_budget_for_nested_decoders():
     assert Image.MAX_IMAGE_PIXELS == 1000 * 1000
     read_image(encode(Image.fromarray(RGB), "PNG"), max_pixels=10**10)
     assert Image.MAX_IMAGE_PIXELS == PILLOW_MAX_IMAGE_PIXELS  # never above Pillow's own guard
+
+
+def _photo_with_private_exif() -> bytes:
+    from PIL.ExifTags import IFD, Base
+
+    exif = Image.Exif()
+    exif[Base.Make] = "ACME"
+    exif[IFD.GPSInfo] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}
+    exif[IFD.Exif] = {Base.BodySerialNumber: "BODY-123456", Base.LensSerialNumber: "LENS-9",
+                      Base.ExposureTime: 0.01}
+    buffer = io.BytesIO()
+    Image.fromarray(RGB).save(buffer, format="JPEG", exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_outputs_carry_no_gps_or_serial_numbers_unless_asked(keep):
+    from PIL.ExifTags import IFD, Base
+
+    source = read_image(_photo_with_private_exif())
+    out = io.BytesIO()
+    write_image(source.image, out, format="PNG", source=source, keep_private_metadata=keep)
+    with Image.open(io.BytesIO(out.getvalue())) as written:
+        exif = written.getexif()
+        assert exif.get(Base.Make) == "ACME"  # what the photo is stays
+        assert float(exif.get_ifd(IFD.Exif).get(Base.ExposureTime)) == pytest.approx(0.01)
+        assert bool(exif.get_ifd(IFD.GPSInfo)) == keep
+        assert (exif.get_ifd(IFD.Exif).get(Base.BodySerialNumber) == "BODY-123456") == keep
+        assert (b"BODY-123456" in out.getvalue()) == keep
