@@ -98,3 +98,38 @@ def test_gallery_detail_shows_the_comparison_and_facts(client):
     assert "gallery/detail.js" in html  # which imports upscaler/compare.js
     pending = create_submission()
     assert client.get(f"/gallery/{pending.id}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_gallery_serves_a_re_encoded_original_the_owner_the_upload(client):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+    from PIL.ExifTags import IFD
+
+    from upscaler.services.reviews import submission_approve
+    from upscaler.services.submissions import submission_create
+
+    exif = Image.Exif()
+    exif[IFD.GPSInfo] = {1: "N", 2: (52.0, 31.0, 12.0)}
+    buffer = io.BytesIO()
+    Image.new("RGB", (12, 8), (200, 40, 40)).save(buffer, format="JPEG", exif=exif.tobytes())
+    uploaded = buffer.getvalue()
+    owner_client = Client()
+    owner_client.get("/")  # a session
+    owner_client.session.save()
+    session_key = owner_client.session.session_key
+    submission = submission_create(owner=None, session_key=session_key, scale=2, model_name="bicubic",
+                                   upload=SimpleUploadedFile("trip.jpg", uploaded, "image/jpeg"))
+    staff = get_user_model().objects.create_user("vera", password="pw-vera-123", is_staff=True)
+    submission_approve(submission_ids=[submission.pk], reviewer=staff)
+
+    public = client.get(f"/s/{submission.id}/original")
+    assert public.status_code == 200 and public["Content-Type"] == "image/png"
+    body = b"".join(public.streaming_content)
+    with Image.open(io.BytesIO(body)) as copy:
+        assert copy.size == (12, 8) and not copy.getexif()
+    assert body != uploaded
+    own = owner_client.get(f"/s/{submission.id}/original")
+    assert b"".join(own.streaming_content) == uploaded  # the uploader gets their own file back

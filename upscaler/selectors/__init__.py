@@ -45,4 +45,5 @@ from upscaler.selectors.visibility import (  # noqa: F401
     submission_list_public,
     submission_list_visible,
     user_is_reviewer,
+    viewer_may_see_upload,
 )

@@ -45,6 +45,15 @@ def _files_viewable(*, user, session_key: str | None) -> QuerySet[Submission]:
     return Submission.objects.filter(Q(pk__in=public.values("pk")) | viewer)
 
 
+def viewer_may_see_upload(*, submission: Submission, user, session_key: str | None) -> bool:
+    """The uploaded file itself (with its metadata) is for its owner and for reviewers; everyone
+    else who may see the submission (a gallery visitor) gets a re-encoded copy."""
+    if user_is_reviewer(user):
+        return True
+    viewer = owner_filter(user=user, session_key=session_key)
+    return viewer is not None and Submission.objects.filter(viewer, pk=submission.pk).exists()
+
+
 def submission_get_files_viewable(*, submission_id, user, session_key: str | None) -> Submission | None:
     return _files_viewable(user=user, session_key=session_key).filter(pk=submission_id).first()
 

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from upscaler.models import Submission
 from upscaler.services.downloads import download_names
-from upscaler.services.references import reference_name
+from upscaler.services.references import public_original_name, reference_name
 from upscaler.services.thumbnails import thumbnail_names
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def submissions_delete(*, submission_ids: Iterable) -> int:
 
 def _file_names(submission: Submission) -> set[str]:
     results = list(submission.results.all())
-    names = {submission.original.name}
+    names = {submission.original.name, public_original_name(submission)}
     if submission.ground_truth:
         names.add(submission.ground_truth.name)
     names.update(r.output.name for r in results if r.output)

@@ -1,7 +1,6 @@
-"""The bicubic reference: the original enlarged to the result's size, made lazily and cached.
-
-Pillow only (no torch), so that the web process can make it. It is what the result is
-compared against on the submission page, so it must be a real resampled image.
+"""Copies of the original for viewers: the bicubic reference (the original enlarged to the
+result's size, what the result is compared against) and the public original (what the gallery
+shows instead of the uploaded file). Made lazily, cached; Pillow only (no torch).
 """
 
 from __future__ import annotations
@@ -10,12 +9,29 @@ from PIL import Image
 
 from upscaler import engine
 from upscaler.integrations import engine_provider
-from upscaler.models import Result
+from upscaler.models import Result, Submission
 from upscaler.services.derived_files import derived_file_ensure
 
 
 def reference_name(result: Result) -> str:
     return f"references/{result.submission_id}_x{result.scale}_bicubic.png"
+
+
+def public_original_name(submission: Submission) -> str:
+    return f"public/{submission.id}.png"
+
+
+def submission_public_original_ensure(*, submission: Submission) -> str:
+    """The original as the public sees it: the decoded pixels (orientation applied) re-encoded as
+    PNG with no metadata at all, so no GPS, serial number or editing history of the uploaded file
+    reaches a gallery visitor, and no byte of it either (a polyglot stays behind)."""
+
+    def write(fileobj) -> None:
+        with submission.original.open("rb") as fh:
+            source = engine_provider.read_image(fh)
+        engine.write_image(source.image, fileobj, format="PNG")
+
+    return derived_file_ensure(name=public_original_name(submission), write=write)
 
 
 def result_reference_ensure(*, result: Result) -> str:

@@ -18,7 +18,7 @@ from upscaler.models import Result, format_extension
 from upscaler.selectors import request_owner, request_viewer
 from upscaler.services.benchmarks import MIN_INPUT_SIDE, benchmark_create
 from upscaler.services.downloads import result_download_ensure
-from upscaler.services.references import result_reference_ensure
+from upscaler.services.references import result_reference_ensure, submission_public_original_ensure
 from upscaler.services.result_queue import result_cancel
 from upscaler.services.submissions import submission_create, upload_inspect
 from upscaler.services.thumbnails import result_thumbnail_ensure, submission_thumbnail_ensure
@@ -172,6 +172,12 @@ def _files_viewable_submission(request: HttpRequest, submission_id):
 
 def submission_original(request: HttpRequest, submission_id) -> HttpResponse:
     submission = _files_viewable_submission(request, submission_id)
+    viewer = request_viewer(request)
+    if not selectors.viewer_may_see_upload(submission=submission, **viewer):
+        # A gallery visitor: the pixels, never the uploaded file with its metadata.
+        name = submission_public_original_ensure(submission=submission)
+        return stored_file_response(submission.original.storage, name, content_type="image/png",
+                                    filename=f"{submission.id}.png")
     # The type of what was decoded, never one guessed from bytes or a client's file name: a
     # polyglot (an image that is also HTML, JS or ZIP) is then only ever an image to a browser.
     Image.init()  # registers every format's MIME type
