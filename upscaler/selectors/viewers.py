@@ -16,8 +16,12 @@ def request_viewer(request, *, start_session: bool = False) -> dict:
     cookie its first answer sets. Saving a session is the only write here, and it is the session
     framework's, not ours.
     """
+    # Load the session before reading its key: Django drops a key it never issued (or one that
+    # expired) only when it loads the session, so a key read first would trust a planted cookie
+    # (session fixation: whoever planted it would see and cancel the visitor's uploads).
+    request.session.keys()
     if start_session and not request.user.is_authenticated and not request.session.session_key:
-        request.session.save()
+        request.session.save()  # a new key, issued by the server
     return {"user": request.user, "session_key": request.session.session_key}
 
 

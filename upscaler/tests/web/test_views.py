@@ -297,3 +297,22 @@ def test_the_tokens_page_names_each_revoke_button_and_shows_a_refusal_on_the_nam
     duplicate = client.post("/account/tokens/", {"name": "laptop"}).content.decode()
     assert re.search(r'name="name"[^>]*>\s*(<small>[^<]*</small>\s*)?<span class="error" role="alert">You already',
                      duplicate)
+
+
+@pytest.mark.django_db
+def test_a_planted_session_cookie_never_owns_an_upload(media_root):
+    """The review's M1: a session key the server never issued, planted in the victim's browser
+    (cookie tossing from a sibling domain), must not become the owner of what they upload."""
+    from django.conf import settings as django_settings
+
+    planted = "attackerchosen0001attackerchosen01"
+    victim, attacker = Client(), Client()
+    for browser in (victim, attacker):
+        browser.cookies[django_settings.SESSION_COOKIE_NAME] = planted
+    response = post_upload(victim, make_image_bytes(9, 5))
+    assert response.status_code == 302
+    submission = Submission.objects.get()
+    assert submission.session_key and submission.session_key != planted  # a key the server issued
+    assert victim.get(response["Location"]).status_code == 200  # the victim keeps their upload
+    assert attacker.get(response["Location"]).status_code == 404
+    assert attacker.get(f"/s/{submission.id}/original").status_code == 404
