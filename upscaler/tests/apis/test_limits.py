@@ -45,11 +45,15 @@ def test_quota_in_output_megapixels(api, bob_api, settings, media_root):
     assert upload(bob_api, scale=2).status_code == 202
 
 
-def test_failed_and_cancelled_results_do_not_count(api, settings):
+def test_failed_and_cancelled_results_count_once_they_started_work(api, settings):
+    # The review's M8: cancelling at 99 % (or timing out) used to hand the work back for free.
     settings.UPSCALER_QUOTA_MEGAPIXELS = 200 / 1e6
-    assert upload(api, scale=2).status_code == 202
+    assert upload(api, scale=2).status_code == 202  # ran (inline): it started work
     assert_error(upload(api, make_image_bytes(5, 9), scale=2), 429, "quota_exceeded")
-    Result.objects.update(status="failed", output="", output_width=None, output_height=None)
+    Result.objects.update(status="cancelled", output="", output_width=None, output_height=None)
+    assert_error(upload(api, make_image_bytes(5, 9), scale=2), 429, "quota_exceeded")
+    # One that never started (cancelled while queued, or failed before its claim) costs nothing.
+    Result.objects.update(status="failed", started_at=None)
     assert upload(api, make_image_bytes(5, 9), scale=2).status_code == 202
 
 
