@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",  # its system checks catch settings in the pre-4.0 format
+    "axes",  # failed sign-ins, for the lockout (security.py)
     "upscaler",
     "gallery",
 ]
@@ -42,6 +43,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # CONTENT_SECURITY_POLICY (security.py) on every response that has no policy of its own.
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "srsite.urls"

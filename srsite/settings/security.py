@@ -6,8 +6,10 @@ Served files carry a stricter policy of their own (upscaler/integrations/file_re
 FILE_CSP), which the middleware leaves alone: it only sets a header a response does not have.
 """
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
+from .env import env
 from .storage import STORAGES
 
 
@@ -44,3 +46,17 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# --- Sign-in: brute-force protection (django-axes) -------------------------------------------------
+# Both sign-in pages (the site's and the admin's) go through Django's authenticate(), which axes
+# watches: after UPSCALER_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is refused (429) for UPSCALER_LOGIN_LOCKOUT_MINUTES; a success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("UPSCALER_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("UPSCALER_LOGIN_LOCKOUT_MINUTES", default=15))
+# By username and address together: one attacker cannot lock a user out from everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
