@@ -8,7 +8,7 @@ from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 
-from upscaler.services.submissions import upload_request_limit
+from upscaler.services.submissions import JSON_OVERHEAD_BYTES, upload_request_limit
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -18,7 +18,7 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def json_body_limit() -> int:
-    return upload_request_limit()
+    return upload_request_limit(overhead=JSON_OVERHEAD_BYTES)
 
 
 class LimitedJSONParser(JSONParser):

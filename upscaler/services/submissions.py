@@ -24,14 +24,17 @@ if TYPE_CHECKING:
     from upscaler.engine.provenance import ModelChoice, Provenance
 
 
-#: Room for the other fields and the multipart framing beside the largest upload.
+#: Room for the other fields and any framing beside the largest upload, at the ASGI edge (any
+#: request: multipart parts, forms); a JSON body needs far less (JSON_OVERHEAD_BYTES).
 REQUEST_OVERHEAD_BYTES = 1024 * 1024
+JSON_OVERHEAD_BYTES = 64 * 1024
 
 
-def upload_request_limit() -> int:
+def upload_request_limit(*, overhead: int = REQUEST_OVERHEAD_BYTES) -> int:
     """The largest request body an upload may need: the file as base64 (4/3 of its bytes, the
-    JSON API's form) plus the other fields. The ASGI edge and the JSON parser refuse more."""
-    return settings.UPSCALER_MAX_UPLOAD_BYTES * 4 // 3 + REQUEST_OVERHEAD_BYTES
+    JSON API's form) plus `overhead` for the other fields. The ASGI edge refuses more, the JSON
+    parser more than the JSON overhead allows."""
+    return settings.UPSCALER_MAX_UPLOAD_BYTES * 4 // 3 + overhead
 
 
 def submission_create(
