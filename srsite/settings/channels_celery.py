@@ -53,6 +53,7 @@ CELERY_TASK_ROUTES = {
     "upscaler.result_process": {"queue": "inference"},
     "upscaler.webhook_deliver": {"queue": "default"},
     "upscaler.submissions_purge_old": {"queue": "default"},
+    "upscaler.sessions_clear_expired": {"queue": "default"},
     "upscaler.results_reap_stale": {"queue": "default"},
 }
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("UPSCALER_TASK_SOFT_TIME_LIMIT", default=15 * 60)
@@ -74,6 +75,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-old-submissions": {
         "task": "upscaler.submissions_purge_old",
         "schedule": crontab(hour=env.int("UPSCALER_RETENTION_HOUR", default=3), minute=17),
+    },
+    # Expired sessions: Django never deletes their rows by itself.
+    "clear-expired-sessions": {
+        "task": "upscaler.sessions_clear_expired",
+        "schedule": crontab(hour=env.int("UPSCALER_RETENTION_HOUR", default=3), minute=47),
     },
     # Jobs whose worker died (lease expired): re-dispatched, or failed after too many attempts.
     "reap-stale-jobs": {

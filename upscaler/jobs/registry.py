@@ -35,6 +35,7 @@ JOBS = {
             retry_in="upscaler.services.webhooks.webhook_retry_in"),
         Job("upscaler.results_reap_stale", "upscaler.services.recovery.results_reap_stale"),
         Job("upscaler.submissions_purge_old", "upscaler.services.retention.submissions_purge_old"),
+        Job("upscaler.sessions_clear_expired", "upscaler.services.retention.sessions_clear_expired"),
     )
 }
 

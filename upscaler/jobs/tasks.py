@@ -16,7 +16,7 @@ from django.db import connections
 from srsite.logs import log_context
 from upscaler.services.recovery import results_reap_stale
 from upscaler.services.results import DATABASE_UNAVAILABLE, ClaimOutcome, DatabaseUnavailable, result_process
-from upscaler.services.retention import submissions_purge_old
+from upscaler.services.retention import sessions_clear_expired, submissions_purge_old
 from upscaler.services.webhooks import webhook_deliver, webhook_retry_in
 
 # What Celery raises inside a job whose soft time limit passed: the service records a timeout.
@@ -76,6 +76,12 @@ def results_reap_stale_task() -> int:
     """Recovery of jobs whose worker died or whose task was lost, run every minute by `celery beat`."""
     report = results_reap_stale()
     return len(report.redispatched) + len(report.failed) + len(report.requeued)
+
+
+@shared_task(name="upscaler.sessions_clear_expired")
+def sessions_clear_expired_task() -> int:
+    """Expired sessions, cleared daily by `celery beat` (the table grows with every guest)."""
+    return sessions_clear_expired()
 
 
 @shared_task(name="upscaler.submissions_purge_old")

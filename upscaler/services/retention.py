@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
@@ -61,3 +62,16 @@ def submissions_purge_old(*, days: int | None = None, dry_run: bool = False, now
         logger.info("retention: deleted %d submission(s) and %d result(s) older than %d days",
                     deleted, results, days)
     return PurgeReport(cutoff=cutoff, submissions=deleted, results=results, dry_run=False)
+
+
+def sessions_clear_expired() -> int:
+    """Delete expired sessions: Django keeps their rows forever otherwise, and every guest who
+    uploads leaves one. Returns how many were deleted (0 for a backend without rows to count)."""
+    from django.contrib.sessions.models import Session
+
+    counted = settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    before = Session.objects.count() if counted else 0
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    deleted = before - Session.objects.count() if counted else 0
+    logger.info("expired sessions cleared: %d", deleted)
+    return deleted

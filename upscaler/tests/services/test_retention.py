@@ -103,3 +103,20 @@ def test_the_schedule_runs_the_task_daily(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["purge-old-submissions"]
     assert entry["task"] == submissions_purge_old_task.name
     assert entry["schedule"].hour == {3}
+
+
+def test_expired_sessions_are_cleared_and_live_ones_kept():
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from upscaler.services.retention import sessions_clear_expired
+
+    live, old = SessionStore(), SessionStore()
+    live.create()
+    old.create()
+    Session.objects.filter(session_key=old.session_key).update(expire_date=timezone.now() - timedelta(days=1))
+    assert sessions_clear_expired() == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
