@@ -212,3 +212,14 @@ def _delete_files(submission: Submission) -> None:
     submission.original.storage.delete(submission.original.name)
     if submission.ground_truth:
         submission.ground_truth.storage.delete(submission.ground_truth.name)
+
+
+def submissions_adopt(*, user, session_key: str | None) -> int:
+    """At sign-in: what the visitor uploaded as a guest (owned by their session) becomes the
+    account's, so that it stays theirs after the session key changes. Returns how many moved."""
+    if not session_key or user is None:
+        return 0
+    with transaction.atomic():
+        return Submission.objects.filter(owner__isnull=True, session_key=session_key).update(
+            owner=user, session_key=""
+        )

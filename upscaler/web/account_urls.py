@@ -6,7 +6,7 @@ from django.urls import path
 from upscaler.web import account_views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", account_views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tokens/", account_views.api_tokens, name="api-tokens"),
     path("tokens/<int:token_id>/revoke", account_views.api_token_revoke_view, name="api-token-revoke"),

@@ -1,8 +1,10 @@
-"""Account pages (thin): a signed-in user's API tokens — create (the key is shown once), revoke."""
+"""Account pages (thin): sign-in (Django's view, keeping a guest's uploads), and a signed-in
+user's API tokens — create (the key is shown once), revoke."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,8 +12,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from upscaler import selectors
+from upscaler.services.submissions import submissions_adopt
 from upscaler.services.tokens import api_token_create, api_token_revoke
 from upscaler.services.webhooks import webhook_secret
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in, which gives the session a new key (against fixation): what the visitor
+    uploaded under the old key moves to their account first, or it would be orphaned."""
+
+    def form_valid(self, form):
+        self.request.session.keys()  # loaded first: a key the server never issued is dropped
+        guest_key = self.request.session.session_key
+        response = super().form_valid(form)
+        submissions_adopt(user=form.get_user(), session_key=guest_key)
+        return response
 
 
 class TokenForm(forms.Form):

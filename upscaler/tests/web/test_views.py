@@ -316,3 +316,21 @@ def test_a_planted_session_cookie_never_owns_an_upload(media_root):
     assert victim.get(response["Location"]).status_code == 200  # the victim keeps their upload
     assert attacker.get(response["Location"]).status_code == 404
     assert attacker.get(f"/s/{submission.id}/original").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_guests_uploads_move_to_the_account_at_sign_in(client, media_root):
+    from django.contrib.auth import get_user_model
+
+    response = post_upload(client, make_image_bytes(9, 5))
+    submission = Submission.objects.get()
+    assert submission.owner is None
+    user = get_user_model().objects.create_user("grace", password="pw-grace-12345")
+    signed_in = client.post("/account/login/", {"username": "grace", "password": "pw-grace-12345"})
+    assert signed_in.status_code == 302
+    submission.refresh_from_db()
+    assert submission.owner == user and submission.session_key == ""
+    assert client.get(response["Location"]).status_code == 200  # still theirs, under the new session
+    other = Client()
+    other.force_login(user)
+    assert other.get(response["Location"]).status_code == 200  # and theirs from any browser now
