@@ -41,7 +41,7 @@ COPY --chown=srsite:srsite . .
 
 # collectstatic imports the production settings, which insist on these variables; the
 # values exist only for this step (nothing connects to them).
-RUN DJANGO_SECRET_KEY=collectstatic-only \
+RUN DJANGO_SECRET_KEY=collectstatic-only-build-step-never-used-to-sign-anything \
     REDIS_URL=redis://build-only:6379/0 \
     DATABASE_URL=postgres://build-only/build-only \
     python manage.py collectstatic --noinput \

@@ -12,8 +12,23 @@ from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, SECRET_KEY, STORAGES, env, job_backend
 
 DEBUG = False
+#: Values from .env.example and the dev settings: a site running on one of them signs every
+#: session, CSRF token and webhook with a key anyone can read.
+PLACEHOLDER_SECRETS = frozenset({"change-me", "change-me-too", "changeme", "secret",
+                                 "dev-insecure-secret-key-do-not-use-in-production"})
+#: Django's own check (security.W009) asks for at least 50 characters.
+MIN_SECRET_KEY_LENGTH = 50
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
+if SECRET_KEY in PLACEHOLDER_SECRETS or SECRET_KEY.startswith("django-insecure") or (
+    len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH
+):
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY must be a long random value in production ({MIN_SECRET_KEY_LENGTH}+ characters, "
+        "not a placeholder): python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
+if env.str("AWS_SECRET_ACCESS_KEY", default="") in PLACEHOLDER_SECRETS:
+    raise ImproperlyConfigured("AWS_SECRET_ACCESS_KEY is a placeholder: set a real secret for the object store")
 if not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set in production")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -44,4 +44,12 @@ def test_check_deploy_fails_when_a_safety_is_off():
     assert done.returncode != 0
     assert "security.W008" in done.stderr and "security.W004" in done.stderr
     weak = check_deploy(DJANGO_SECRET_KEY="short")
-    assert weak.returncode != 0 and "security.W009" in weak.stderr
+    assert weak.returncode != 0 and "DJANGO_SECRET_KEY must be a long random value" in weak.stderr
+
+
+def test_production_refuses_placeholder_secrets():
+    for key in ("change-me", "django-insecure-" + "x" * 50):
+        refused = check_deploy(DJANGO_SECRET_KEY=key)
+        assert refused.returncode != 0 and "DJANGO_SECRET_KEY" in refused.stderr, key
+    store = check_deploy(AWS_STORAGE_BUCKET_NAME="srsite", AWS_SECRET_ACCESS_KEY="change-me-too")
+    assert store.returncode != 0 and "AWS_SECRET_ACCESS_KEY is a placeholder" in store.stderr

@@ -54,7 +54,7 @@ def stack_env(infrastructure, django_db_setup, django_db_blocker, tmp_path_facto
         "DATABASE_URL": database_url,
         "REDIS_URL": infrastructure["redis_url"],
         "UPSCALER_REDIS_PREFIX": "srsite-test",
-        "DJANGO_SECRET_KEY": "integration-test-secret",
+        "DJANGO_SECRET_KEY": "integration-test-secret-" + "k" * 40,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_COOKIES": "false",
         # Plain HTTP on loopback: no TLS proxy in front of these servers.
