@@ -47,6 +47,10 @@ class UrlFetchError(Exception):
         self.code = code
 
 
+def _timeout_error() -> UrlFetchError:
+    return UrlFetchError("The URL did not answer in time.", code="timeout")
+
+
 @dataclass
 class FetchedResponse:
     url: str  # the final URL, after redirects
@@ -125,7 +129,7 @@ class _Deadline:
         left = self.deadline - time.monotonic()
         if left <= 0:
             self.expired = True
-            raise UrlFetchError("The URL did not answer in time.", code="timeout")
+            raise _timeout_error()
         return left
 
     def guard(self, conn: http.client.HTTPConnection) -> None:
@@ -269,16 +273,17 @@ def request(
                 headers={k.lower(): v for k, v in response.getheaders()},
                 body=data,
             )
-        except UrlFetchError:
-            raise
-        except (TimeoutError, OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError) as exc:
+            # What http.client raises on a socket the deadline closed under it; otherwise a bug.
+            if not clock.expired:
+                raise
+            raise _timeout_error() from exc
+        except (OSError, http.client.HTTPException) as exc:  # TimeoutError and SSLError included
             # When the deadline closed the socket, whatever the blocked call raised is a timeout.
             if clock.expired or isinstance(exc, TimeoutError):
-                raise UrlFetchError("The URL did not answer in time.", code="timeout") from exc
+                raise _timeout_error() from exc
             if isinstance(exc, ssl.SSLError):
                 raise UrlFetchError(f"TLS error talking to {target.host!r}.") from exc
-            if isinstance(exc, ValueError | AttributeError):
-                raise
             raise UrlFetchError(f"Could not fetch the URL ({exc.__class__.__name__}).") from exc
         finally:
             clock.cancel()
@@ -294,7 +299,7 @@ def _read_limited(response: http.client.HTTPResponse, max_bytes: int, deadline: 
     received = 0
     while True:
         if time.monotonic() > deadline:
-            raise UrlFetchError("The URL did not answer in time.", code="timeout")
+            raise _timeout_error()
         chunk = response.read1(CHUNK_BYTES) if hasattr(response, "read1") else response.read(CHUNK_BYTES)
         if not chunk:
             return b"".join(chunks)
